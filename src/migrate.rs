@@ -1,0 +1,338 @@
+//! Versioned migrations: where they come from (built into the binary, or a folder during
+//! development), how the applied history is compared with them (pending, drift), and the
+//! `runner migrate` command that applies them under the database lock and then runs the target's
+//! data steps.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use refinery::Migration;
+use serde::Serialize;
+
+use crate::cli::{MigrateArgs, Target};
+use crate::db::Database;
+use crate::history::Run;
+
+mod embedded_movies {
+    refinery::embed_migrations!("migrations/movies");
+}
+
+mod embedded_rollup {
+    refinery::embed_migrations!("migrations/rollup");
+}
+
+/// The migrations of a target, sorted by version.
+pub fn migrations(target: Target, dir: Option<&Path>) -> Result<Vec<Migration>> {
+    let mut migrations = match dir {
+        Some(dir) => load_dir(&dir.join(target.name()))?,
+        None => match target {
+            Target::Movies => embedded_movies::migrations::runner()
+                .get_migrations()
+                .clone(),
+            Target::Rollup => embedded_rollup::migrations::runner()
+                .get_migrations()
+                .clone(),
+        },
+    };
+    migrations.sort();
+    Ok(migrations)
+}
+
+/// Loads `V<n>__<name>.sql` files from a folder. Unlike refinery, which silently skips a file
+/// whose name does not match, any other `.sql` file directly in the folder is an error.
+pub fn load_dir(dir: &Path) -> Result<Vec<Migration>> {
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("reading migrations folder {}", dir.display()))?;
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for entry in entries {
+        let path = entry
+            .with_context(|| format!("reading migrations folder {}", dir.display()))?
+            .path();
+        if path.extension().is_some_and(|e| e == "sql") && path.is_file() {
+            paths.push(path);
+        }
+    }
+    paths.sort();
+    let mut migrations: Vec<Migration> = Vec::with_capacity(paths.len());
+    for path in paths {
+        let file_name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let stem = file_name.trim_end_matches(".sql");
+        if !is_migration_name(stem) {
+            bail!(
+                "{}: not a migration name: use V<version>__<name>.sql with letters, digits and _ only \
+                 (refinery would skip this file silently)",
+                path.display()
+            );
+        }
+        let sql = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let migration =
+            Migration::unapplied(stem, &sql).with_context(|| format!("{}", path.display()))?;
+        if let Some(twin) = migrations
+            .iter()
+            .find(|m| m.version() == migration.version())
+        {
+            bail!(
+                "{}: version {} is used twice (also by {})",
+                path.display(),
+                migration.version(),
+                file_of(twin)
+            );
+        }
+        migrations.push(migration);
+    }
+    Ok(migrations)
+}
+
+fn is_migration_name(stem: &str) -> bool {
+    let Some(rest) = stem.strip_prefix('V') else {
+        return false;
+    };
+    let Some((version, name)) = rest.split_once("__") else {
+        return false;
+    };
+    !version.is_empty()
+        && version.bytes().all(|b| b.is_ascii_digit())
+        && !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// The file name a migration came from.
+pub fn file_of(migration: &Migration) -> String {
+    format!("V{}__{}.sql", migration.version(), migration.name())
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DriftKind {
+    /// Applied, but the file's text differs from what was applied.
+    Changed,
+    /// Applied, but no file has its version any more.
+    Missing,
+    /// A file older than the newest applied migration that was never applied.
+    Skipped,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Drift {
+    pub version: i32,
+    pub file: String,
+    pub kind: DriftKind,
+}
+
+impl std::fmt::Display for Drift {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.kind {
+            DriftKind::Changed => write!(
+                f,
+                "{} changed after it was applied: never edit an applied migration, restore it and add a new one",
+                self.file
+            ),
+            DriftKind::Missing => write!(
+                f,
+                "{} was applied but its file is gone: restore it",
+                self.file
+            ),
+            DriftKind::Skipped => write!(
+                f,
+                "{} is older than the newest applied migration but was never applied: give it a higher version",
+                self.file
+            ),
+        }
+    }
+}
+
+/// Applied history against the migrations at hand.
+pub struct Plan {
+    pub applied: Vec<Migration>,
+    pub pending: Vec<Migration>,
+    pub drift: Vec<Drift>,
+}
+
+pub fn plan(applied: Vec<Migration>, available: &[Migration]) -> Plan {
+    let mut drift = Vec::new();
+    for app in &applied {
+        match available.iter().find(|m| m.version() == app.version()) {
+            None => drift.push(Drift {
+                version: app.version(),
+                file: file_of(app),
+                kind: DriftKind::Missing,
+            }),
+            Some(m) if m.checksum() != app.checksum() || m.name() != app.name() => {
+                drift.push(Drift {
+                    version: app.version(),
+                    file: file_of(m),
+                    kind: DriftKind::Changed,
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    let newest_applied = applied.iter().map(Migration::version).max();
+    let mut pending = Vec::new();
+    for m in available {
+        if applied.iter().any(|a| a.version() == m.version()) {
+            continue;
+        }
+        if newest_applied.is_some_and(|newest| m.version() < newest) {
+            drift.push(Drift {
+                version: m.version(),
+                file: file_of(m),
+                kind: DriftKind::Skipped,
+            });
+        } else {
+            pending.push(m.clone());
+        }
+    }
+    Plan {
+        applied,
+        pending,
+        drift,
+    }
+}
+
+/// `runner migrate`: each selected target in turn; a failing target does not stop the others,
+/// but the command fails.
+pub fn run(args: &MigrateArgs) -> Result<()> {
+    let mut failed = Vec::new();
+    for target in Target::selected(&args.targets) {
+        if let Err(err) = migrate_target(target, args) {
+            tracing::error!("{target}: {err:#}");
+            failed.push(format!("{target}: {err:#}"));
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        bail!("{}", failed.join("; "))
+    }
+}
+
+fn migrate_target(target: Target, args: &MigrateArgs) -> Result<()> {
+    let started = Instant::now();
+    let available = migrations(target, args.connections.migrations_dir.as_deref())?;
+    let mut db = crate::connect(target, &args.connections, true)?;
+    db.lock(args.connections.lock_timeout())?;
+    let mut run = Run::begin(db, target, "migrate")?;
+    let outcome = (|| -> Result<()> {
+        run.step("migrations", |db| apply_pending(target, db, &available))?;
+        crate::pipeline::data_steps(target, &mut run, args)?;
+        Ok(())
+    })();
+    run.finish(&outcome);
+    let mut db = run.into_db();
+    if let Err(err) = db.unlock() {
+        tracing::debug!("{target}: releasing the lock: {err:#} (the connection close releases it)");
+    }
+    outcome?;
+    tracing::info!("{target}: done in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Checks drift, then applies what is pending, one migration at a time.
+fn apply_pending(
+    target: Target,
+    db: &mut dyn Database,
+    available: &[Migration],
+) -> Result<crate::history::StepOutcome> {
+    let plan = plan(db.applied_migrations()?, available);
+    if !plan.drift.is_empty() {
+        let lines: Vec<String> = plan
+            .drift
+            .iter()
+            .map(|d| format!("migrations/{target}/{d}"))
+            .collect();
+        bail!("migration drift, nothing applied: {}", lines.join("; "));
+    }
+    for migration in &plan.pending {
+        let started = Instant::now();
+        db.apply_migration(migration)
+            .with_context(|| format!("applying migrations/{target}/{}", file_of(migration)))?;
+        tracing::info!(
+            "{target}: applied {} ({} ms)",
+            file_of(migration),
+            started.elapsed().as_millis()
+        );
+    }
+    Ok(crate::history::StepOutcome {
+        rows: Some(plan.pending.len() as u64),
+        detail: Some(format!(
+            "{} applied, {} already up to date",
+            plan.pending.len(),
+            plan.applied.len()
+        )),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_migrations_are_every_sql_file_in_the_folder() {
+        // refinery skips misnamed files silently; load_dir refuses them. Both must agree.
+        for target in Target::ALL {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("migrations")
+                .join(target.name());
+            let on_disk = load_dir(&dir).unwrap();
+            let embedded = migrations(target, None).unwrap();
+            assert!(!embedded.is_empty(), "{target}: no migrations embedded");
+            assert_eq!(
+                on_disk, embedded,
+                "{target}: embedded migrations differ from the folder"
+            );
+        }
+    }
+
+    #[test]
+    fn migration_names() {
+        assert!(is_migration_name("V1__runner_runs"));
+        assert!(is_migration_name("V12__a_b2"));
+        for bad in [
+            "V1_x", "v1__x", "V__x", "V1__", "V1__a-b", "V1.1__x", "U1__x", "V1__a b",
+        ] {
+            assert!(!is_migration_name(bad), "{bad}");
+        }
+    }
+
+    fn m(name: &str, sql: &str) -> Migration {
+        Migration::unapplied(name, sql).unwrap()
+    }
+
+    #[test]
+    fn plan_finds_pending_changed_missing_and_skipped() {
+        let applied = vec![
+            m("V1__a", "select 1"),
+            m("V2__b", "select 2"),
+            m("V4__d", "select 4"),
+        ];
+        let available = vec![
+            m("V1__a", "select 1"),
+            m("V2__b", "select 2 -- edited"),
+            m("V3__c", "x"),
+            m("V5__e", "y"),
+        ];
+        let plan = plan(applied, &available);
+        assert_eq!(plan.pending.len(), 1);
+        assert_eq!(plan.pending[0].version(), 5);
+        let kinds: Vec<String> = plan
+            .drift
+            .iter()
+            .map(|d| format!("{}:{:?}", d.file, d.kind))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "V2__b.sql:Changed",
+                "V4__d.sql:Missing",
+                "V3__c.sql:Skipped"
+            ]
+        );
+    }
+}

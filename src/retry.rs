@@ -1,0 +1,86 @@
+//! Bounded retries for connecting to a database that may still be starting (Compose starts the job
+//! and the servers together). Only errors that can clear by themselves are retried; anything else
+//! (wrong password, unknown host name, bad database) fails at once.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, anyhow};
+
+/// Calls `attempt` until it succeeds, fails with an error `is_transient` rejects, or `timeout`
+/// passes. `what` names the thing waited for in log lines and the final error (no secrets).
+pub fn retry_connect<T, E>(
+    what: &str,
+    timeout: Duration,
+    mut attempt: impl FnMut(Duration) -> Result<T, E>,
+    is_transient: impl Fn(&E) -> bool,
+) -> Result<T>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let started = Instant::now();
+    let deadline = started + timeout;
+    let mut delay = Duration::from_millis(100);
+    let mut logged = false;
+    loop {
+        // Each attempt may use what is left of the budget, at least one second.
+        let left = deadline
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_secs(1));
+        match attempt(left) {
+            Ok(value) => {
+                if logged {
+                    tracing::info!(
+                        "{what}: connected after {:.1} s",
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+                return Ok(value);
+            }
+            Err(err) if is_transient(&err) && Instant::now() + delay < deadline => {
+                if !logged || started.elapsed().as_secs() % 10 == 0 {
+                    let left = deadline.saturating_duration_since(Instant::now()).as_secs();
+                    tracing::warn!("waiting for {what}: {err} (retrying for up to {left} s more)");
+                    logged = true;
+                }
+                std::thread::sleep(delay);
+                delay = (delay * 2).min(Duration::from_secs(2));
+            }
+            Err(err) if is_transient(&err) => {
+                return Err(anyhow!(err).context(format!(
+                    "gave up waiting for {what} after {} s (--connect-timeout)",
+                    started.elapsed().as_secs()
+                )));
+            }
+            Err(err) => return Err(anyhow!(err).context(format!("cannot connect to {what}"))),
+        }
+    }
+}
+
+/// True for I/O errors that a server coming up or restarting produces.
+pub fn is_transient_io(err: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        err.kind(),
+        ConnectionRefused
+            | ConnectionReset
+            | ConnectionAborted
+            | NotConnected
+            | BrokenPipe
+            | UnexpectedEof
+            | TimedOut
+    )
+}
+
+/// Walks an error's sources looking for a transient I/O error.
+pub fn has_transient_io_source(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if is_transient_io(io) {
+                return true;
+            }
+        }
+        current = e.source();
+    }
+    false
+}
