@@ -167,7 +167,7 @@ impl UrlParts {
             None => bail!("the URL names no host"),
         };
         let decode = |s: &str| -> Result<String> {
-            Ok(percent_decode(s).context("user or password is not valid percent-encoded UTF-8")?)
+            percent_decode(s).context("user or password is not valid percent-encoded UTF-8")
         };
         let user = Some(url.username())
             .filter(|u| !u.is_empty())

@@ -314,6 +314,7 @@ impl Database for MysqlConn {
     }
 
     fn recent_runs(&mut self, limit: u32) -> Result<Vec<RunRecord>> {
+        type StepRow = (u32, String, u64, Option<u64>, Option<String>);
         type Row = (i64, String, String, Option<String>, String, Option<String>);
         let runs: Vec<Row> = self.conn.exec(
             "select run_id, command, \
@@ -325,7 +326,7 @@ impl Database for MysqlConn {
         )?;
         let mut records = Vec::with_capacity(runs.len());
         for (run_id, command, started_at, finished_at, outcome, error_message) in runs {
-            let steps: Vec<(u32, String, u64, Option<u64>, Option<String>)> = self.conn.exec(
+            let steps: Vec<StepRow> = self.conn.exec(
                 "select step_number, step_name, duration_ms, rows_affected, detail \
                  from runner_run_steps where run_id = ? order by step_number",
                 (run_id,),

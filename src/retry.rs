@@ -20,7 +20,7 @@ where
     let started = Instant::now();
     let deadline = started + timeout;
     let mut delay = Duration::from_millis(100);
-    let mut logged = false;
+    let mut last_log: Option<Instant> = None;
     loop {
         // Each attempt may use what is left of the budget, at least one second.
         let left = deadline
@@ -28,7 +28,7 @@ where
             .max(Duration::from_secs(1));
         match attempt(left) {
             Ok(value) => {
-                if logged {
+                if last_log.is_some() {
                     tracing::info!(
                         "{what}: connected after {:.1} s",
                         started.elapsed().as_secs_f64()
@@ -36,13 +36,14 @@ where
                 }
                 return Ok(value);
             }
-            Err(err) if is_transient(&err) && Instant::now() + delay < deadline => {
-                if !logged || started.elapsed().as_secs() % 10 == 0 {
+            Err(err) if is_transient(&err) && Instant::now() < deadline => {
+                // One line at the first failure, then one every 10 s.
+                if last_log.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
                     let left = deadline.saturating_duration_since(Instant::now()).as_secs();
                     tracing::warn!("waiting for {what}: {err} (retrying for up to {left} s more)");
-                    logged = true;
+                    last_log = Some(Instant::now());
                 }
-                std::thread::sleep(delay);
+                std::thread::sleep(delay.min(deadline.saturating_duration_since(Instant::now())));
                 delay = (delay * 2).min(Duration::from_secs(2));
             }
             Err(err) if is_transient(&err) => {
@@ -75,10 +76,10 @@ pub fn is_transient_io(err: &std::io::Error) -> bool {
 pub fn has_transient_io_source(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut current = Some(err);
     while let Some(e) = current {
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            if is_transient_io(io) {
-                return true;
-            }
+        if e.downcast_ref::<std::io::Error>()
+            .is_some_and(is_transient_io)
+        {
+            return true;
         }
         current = e.source();
     }

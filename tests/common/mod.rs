@@ -1,0 +1,297 @@
+//! Shared helpers for the integration tests: the three real servers (MariaDB, MySQL 9.7,
+//! PostgreSQL), a fresh database per test, and running the real `runner` binary with a clean
+//! environment.
+//!
+//! Servers come from `RUNNER_TEST_MARIADB_URL`, `RUNNER_TEST_MYSQL_URL` and
+//! `RUNNER_TEST_POSTGRES_URL` (defaults: the local MariaDB on 3306, `scripts/mysql97` on 3307,
+//! the local PostgreSQL on 5432). A missing server fails the test with how to start it.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use mysql::prelude::Queryable;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_runner");
+
+/// A MySQL-compatible server under test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MysqlKind {
+    MariaDb,
+    Mysql,
+}
+
+impl MysqlKind {
+    pub const ALL: [MysqlKind; 2] = [MysqlKind::MariaDb, MysqlKind::Mysql];
+
+    pub fn server_url(self) -> String {
+        match self {
+            MysqlKind::MariaDb => env_or("RUNNER_TEST_MARIADB_URL", "mysql://root@127.0.0.1:3306"),
+            MysqlKind::Mysql => env_or("RUNNER_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3307"),
+        }
+    }
+
+    fn how_to_start(self) -> &'static str {
+        match self {
+            MysqlKind::MariaDb => {
+                "start MariaDB 10.11 (`start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd`) \
+                 or set RUNNER_TEST_MARIADB_URL"
+            }
+            MysqlKind::Mysql => {
+                "start MySQL 9.7 with `scripts/mysql97 start` or set RUNNER_TEST_MYSQL_URL"
+            }
+        }
+    }
+}
+
+fn env_or(var: &str, default: &str) -> String {
+    std::env::var(var)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default.to_owned())
+}
+
+pub fn postgres_server_url() -> String {
+    env_or(
+        "RUNNER_TEST_POSTGRES_URL",
+        "postgres://postgres@127.0.0.1:5432",
+    )
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A database name unique to this test process and call.
+pub fn unique_name(label: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    format!("rt_{label}_{}_{n}", std::process::id())
+}
+
+/// A fresh MySQL/MariaDB database, dropped at the end of the test.
+pub struct MysqlDb {
+    pub kind: MysqlKind,
+    pub name: String,
+    server: String,
+}
+
+impl MysqlDb {
+    pub fn new(kind: MysqlKind, label: &str) -> Self {
+        let name = unique_name(label);
+        let server = kind.server_url();
+        let mut conn = mysql_admin(kind);
+        conn.query_drop(format!("drop database if exists `{name}`"))
+            .unwrap();
+        conn.query_drop(format!("create database `{name}` character set utf8mb4"))
+            .unwrap();
+        Self { kind, name, server }
+    }
+
+    /// `mysql://user@host:port/db` for `MOVIES_DATABASE_URL`.
+    pub fn url(&self) -> String {
+        format!("{}/{}", self.server.trim_end_matches('/'), self.name)
+    }
+
+    pub fn conn(&self) -> mysql::Conn {
+        let opts = mysql::Opts::from_url(&self.url()).unwrap();
+        mysql::Conn::new(mysql::OptsBuilder::from_opts(opts).prefer_socket(false)).unwrap()
+    }
+
+    pub fn query<T: mysql::prelude::FromRow>(&self, sql: &str) -> Vec<T> {
+        self.conn()
+            .query(sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+}
+
+impl Drop for MysqlDb {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = try_mysql_admin(self.kind) {
+            let _ = conn.query_drop(format!("drop database if exists `{}`", self.name));
+        }
+    }
+}
+
+fn try_mysql_admin(kind: MysqlKind) -> Result<mysql::Conn, mysql::Error> {
+    let opts = mysql::Opts::from_url(&kind.server_url()).expect("bad test server URL");
+    mysql::Conn::new(mysql::OptsBuilder::from_opts(opts).prefer_socket(false))
+}
+
+/// A root connection to the server, or a panic that says how to start it.
+pub fn mysql_admin(kind: MysqlKind) -> mysql::Conn {
+    try_mysql_admin(kind).unwrap_or_else(|e| {
+        panic!(
+            "{kind:?} is not reachable at {}: {e}\n{}",
+            kind.server_url(),
+            kind.how_to_start()
+        )
+    })
+}
+
+/// A fresh PostgreSQL database, dropped at the end of the test.
+pub struct PgDb {
+    pub name: String,
+}
+
+impl PgDb {
+    /// A name only: the runner must create it (the rollup database is created on demand).
+    pub fn unique(label: &str) -> Self {
+        Self {
+            name: unique_name(label),
+        }
+    }
+
+    pub fn new(label: &str) -> Self {
+        let db = Self::unique(label);
+        pg_admin()
+            .batch_execute(&format!("create database \"{}\"", db.name))
+            .unwrap();
+        db
+    }
+
+    pub fn url(&self) -> String {
+        format!(
+            "{}/{}",
+            postgres_server_url().trim_end_matches('/'),
+            self.name
+        )
+    }
+
+    pub fn client(&self) -> postgres::Client {
+        postgres::Client::connect(&self.url(), postgres::NoTls).unwrap()
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        if let Ok(mut c) = try_pg_admin() {
+            let _ = c.batch_execute(&format!(
+                "drop database if exists \"{}\" with (force)",
+                self.name
+            ));
+        }
+    }
+}
+
+fn try_pg_admin() -> Result<postgres::Client, postgres::Error> {
+    postgres::Client::connect(
+        &format!("{}/postgres", postgres_server_url()),
+        postgres::NoTls,
+    )
+}
+
+pub fn pg_admin() -> postgres::Client {
+    try_pg_admin().unwrap_or_else(|e| {
+        panic!(
+            "PostgreSQL is not reachable at {}: {e}\nstart it with \
+             `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` or set RUNNER_TEST_POSTGRES_URL",
+            postgres_server_url()
+        )
+    })
+}
+
+/// The runner binary with an empty environment (but PATH), so the developer's variables never leak in.
+pub fn runner() -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear();
+    if let Some(path) = std::env::var_os("PATH") {
+        cmd.env("PATH", path);
+    }
+    cmd
+}
+
+/// Runner pointed at a movies database and a rollup database.
+pub fn runner_for(movies: Option<&MysqlDb>, rollup: Option<&PgDb>) -> Command {
+    let mut cmd = runner();
+    if let Some(m) = movies {
+        cmd.env("MOVIES_DATABASE_URL", m.url());
+    }
+    if let Some(r) = rollup {
+        cmd.env("ROLLUP_DATABASE_URL", r.url());
+    }
+    cmd.env("RUNNER_CONNECT_TIMEOUT", "10");
+    cmd
+}
+
+pub struct Ran {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Ran {
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+impl std::fmt::Display for Ran {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+pub fn ran(out: Output) -> Ran {
+    Ran {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+pub fn run(cmd: &mut Command) -> Ran {
+    ran(cmd.output().expect("running the runner binary"))
+}
+
+/// Runs and asserts exit 0.
+pub fn run_ok(cmd: &mut Command) -> Ran {
+    let r = run(cmd);
+    assert_eq!(r.code, 0, "{r}");
+    r
+}
+
+/// A temporary folder removed at the end of the test.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(label: &str) -> Self {
+        let dir = std::env::temp_dir().join(unique_name(label));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A migrations folder for `--migrations-dir`: the project's real migrations of `target`, plus extras.
+pub fn migrations_with(target: &str, extra: &[(&str, &str)]) -> TempDir {
+    let dir = TempDir::new("migrations");
+    let dest = dir.path().join(target);
+    std::fs::create_dir_all(&dest).unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(target);
+    for entry in std::fs::read_dir(src).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "sql") {
+            std::fs::copy(&path, dest.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    for (name, sql) in extra {
+        std::fs::write(dest.join(name), sql).unwrap();
+    }
+    dir
+}
