@@ -1,0 +1,19 @@
+# The runner job: build the binary (migrations and the seed sample are built into it), then a slim
+# runtime image holding only the binary.
+# `docker compose up` runs `runner migrate`, the same command the tests run.
+
+FROM rust:1.95-slim-bookworm AS build
+WORKDIR /src
+COPY Cargo.toml Cargo.lock build.rs ./
+COPY src ./src
+COPY migrations ./migrations
+COPY seeds ./seeds
+RUN cargo build --release --locked --bin runner
+
+FROM debian:bookworm-slim AS runtime
+RUN useradd --system --uid 10001 --home-dir /app runner
+WORKDIR /app
+COPY --from=build /src/target/release/runner /usr/local/bin/runner
+USER runner
+ENTRYPOINT ["runner"]
+CMD ["migrate"]
