@@ -1,15 +1,20 @@
 //! `runner` stages raw data and applies versioned SQL migrations that build analytics tables.
 //! This file is the table of contents: the modules, and [`run`] with one `match` over subcommands.
 
+pub mod bulk;
 pub mod cli;
 pub mod config;
+pub mod contract;
 pub mod db;
 pub mod history;
+pub mod lines;
 pub mod migrate;
 pub mod mysql_conn;
 pub mod pg_conn;
 pub mod pipeline;
+pub mod pyliteral;
 pub mod retry;
+pub mod stage;
 pub mod status;
 
 use anyhow::Result;

@@ -4,13 +4,45 @@
 
 use anyhow::{Result, bail};
 
-use crate::cli::{MigrateArgs, StageArgs, Target};
-use crate::history::Run;
+use crate::cli::{ConnectionArgs, DataArgs, MigrateArgs, StageArgs, Target};
+use crate::config::MysqlTarget;
+use crate::history::{Run, StepOutcome};
 
 /// Steps `runner migrate` runs after applying migrations.
-pub fn data_steps(target: Target, _run: &mut Run, _args: &MigrateArgs) -> Result<()> {
-    tracing::debug!("{target}: no data steps yet");
+pub fn data_steps(target: Target, run: &mut Run, args: &MigrateArgs) -> Result<()> {
+    stage_steps(target, run, &args.connections, &args.data)
+}
+
+/// The loading step of a target.
+fn stage_steps(
+    target: Target,
+    run: &mut Run,
+    connections: &ConnectionArgs,
+    data: &DataArgs,
+) -> Result<()> {
+    match target {
+        Target::Movies => {
+            run.step("stage", |_db| stage_movies(connections, data))?;
+        }
+        Target::Rollup => tracing::debug!("rollup: no data steps yet"),
+    }
     Ok(())
+}
+
+fn stage_movies(connections: &ConnectionArgs, data: &DataArgs) -> Result<StepOutcome> {
+    let target = MysqlTarget::from_args(connections)?;
+    let inputs = crate::stage::resolve_inputs(&data.movie_data_path, data.ratings_file.as_deref())?;
+    let counts = crate::stage::stage_movies(&target, connections.connect_timeout(), &inputs)?;
+    let (read, loaded, rejected) = counts.iter().fold((0, 0, 0), |(r, l, j), c| {
+        (r + c.read, l + c.loaded, j + c.rejected)
+    });
+    Ok(StepOutcome {
+        rows: Some(loaded),
+        detail: Some(format!(
+            "{} files: read {read}, loaded {loaded}, rejected {rejected}",
+            counts.len()
+        )),
+    })
 }
 
 /// `runner stage`: only the loading step, on a database whose migrations are up to date.
@@ -42,10 +74,7 @@ fn stage_target(target: Target, args: &StageArgs) -> Result<()> {
         );
     }
     let mut run = Run::begin(db, target, "stage")?;
-    let outcome: Result<()> = {
-        tracing::info!("{target}: nothing to stage for this target");
-        Ok(())
-    };
+    let outcome = stage_steps(target, &mut run, &args.connections, &args.data);
     run.finish(&outcome);
     outcome
 }
