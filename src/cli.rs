@@ -83,6 +83,9 @@ pub struct MigrateArgs {
 
     #[command(flatten)]
     pub data: DataArgs,
+
+    #[command(flatten)]
+    pub rollup: RollupArgs,
 }
 
 #[derive(Debug, Args)]
@@ -96,6 +99,9 @@ pub struct StageArgs {
 
     #[command(flatten)]
     pub data: DataArgs,
+
+    #[command(flatten)]
+    pub rollup: RollupArgs,
 }
 
 #[derive(Debug, Args)]
@@ -122,6 +128,23 @@ pub struct DataArgs {
     /// Ratings file to stage from the data folder instead of ratings_small.csv (e.g. ratings.csv)
     #[arg(long, value_name = "NAME")]
     pub ratings_file: Option<String>,
+}
+
+/// How the rollup is brought up to date.
+#[derive(Debug, Args)]
+pub struct RollupArgs {
+    /// Rebuild the rollup (mirror and tables) from scratch instead of merging what changed
+    #[arg(long)]
+    pub full_refresh: bool,
+
+    /// Seconds of source changes to re-read before the watermark, for rows committed late
+    #[arg(
+        long,
+        env = "RUNNER_LOOKBACK",
+        default_value_t = 3600,
+        value_name = "SECONDS"
+    )]
+    pub lookback: u64,
 }
 
 /// How to reach the databases. Every option also reads an environment variable.

@@ -14,6 +14,7 @@ pub mod pg_conn;
 pub mod pipeline;
 pub mod pyliteral;
 pub mod retry;
+pub mod rollup;
 pub mod stage;
 pub mod status;
 

@@ -4,27 +4,30 @@
 
 use anyhow::{Result, bail};
 
-use crate::cli::{ConnectionArgs, DataArgs, MigrateArgs, StageArgs, Target};
+use crate::cli::{ConnectionArgs, DataArgs, MigrateArgs, RollupArgs, StageArgs, Target};
 use crate::config::MysqlTarget;
 use crate::history::{Run, StepOutcome};
 
 /// Steps `runner migrate` runs after applying migrations.
 pub fn data_steps(target: Target, run: &mut Run, args: &MigrateArgs) -> Result<()> {
-    stage_steps(target, run, &args.connections, &args.data)
+    stage_steps(target, run, &args.connections, &args.data, &args.rollup)
 }
 
-/// The loading step of a target.
+/// The loading step of a target: staging the movie files, or the rollup's incremental merge.
 fn stage_steps(
     target: Target,
     run: &mut Run,
     connections: &ConnectionArgs,
     data: &DataArgs,
+    rollup: &RollupArgs,
 ) -> Result<()> {
     match target {
         Target::Movies => {
             run.step("stage", |_db| stage_movies(connections, data))?;
         }
-        Target::Rollup => tracing::debug!("rollup: no data steps yet"),
+        Target::Rollup => {
+            run.step("rollup", |_db| crate::rollup::refresh(connections, rollup))?;
+        }
     }
     Ok(())
 }
@@ -74,7 +77,13 @@ fn stage_target(target: Target, args: &StageArgs) -> Result<()> {
         );
     }
     let mut run = Run::begin(db, target, "stage")?;
-    let outcome = stage_steps(target, &mut run, &args.connections, &args.data);
+    let outcome = stage_steps(
+        target,
+        &mut run,
+        &args.connections,
+        &args.data,
+        &args.rollup,
+    );
     run.finish(&outcome);
     outcome
 }

@@ -26,6 +26,8 @@ pub struct TargetStatus {
     pub drift: Vec<Drift>,
     pub tables: Vec<TableCount>,
     pub runs: Vec<RunRecord>,
+    /// Target-specific state (the rollup's watermark and last merge).
+    pub details: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Serialize)]
@@ -70,6 +72,7 @@ fn target_status(target: Target, args: &StatusArgs) -> TargetStatus {
         drift: Vec::new(),
         tables: Vec::new(),
         runs: Vec::new(),
+        details: None,
     };
     if let Err(err) = fill(&mut status, args) {
         status.error = Some(format!("{err:#}"));
@@ -109,6 +112,9 @@ fn fill(status: &mut TargetStatus, args: &StatusArgs) -> Result<()> {
     status.tables = db.table_row_counts()?;
     if db.table_exists("runner_runs")? {
         status.runs = db.recent_runs(RECENT_RUNS)?;
+    }
+    if status.target == Target::Rollup {
+        status.details = crate::rollup::status_details(&args.connections)?;
     }
     Ok(())
 }
@@ -150,6 +156,9 @@ fn print_text(report: &Report) {
         println!("  tables:");
         for c in &t.tables {
             println!("    {:<44} {:>12} rows", c.table, c.rows);
+        }
+        if let Some(details) = &t.details {
+            println!("  details: {details}");
         }
         if !t.runs.is_empty() {
             println!("  last runs:");
