@@ -13,6 +13,7 @@ pub mod mysql_conn;
 pub mod pg_conn;
 pub mod pipeline;
 pub mod pyliteral;
+pub mod refresh;
 pub mod retry;
 pub mod rollup;
 pub mod stage;

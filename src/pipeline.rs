@@ -10,7 +10,28 @@ use crate::history::{Run, StepOutcome};
 
 /// Steps `runner migrate` runs after applying migrations.
 pub fn data_steps(target: Target, run: &mut Run, args: &MigrateArgs) -> Result<()> {
-    stage_steps(target, run, &args.connections, &args.data, &args.rollup)
+    stage_steps(target, run, &args.connections, &args.data, &args.rollup)?;
+    if target == Target::Movies {
+        run.step("refresh", |_db| refresh_movies(&args.connections))?;
+    }
+    Ok(())
+}
+
+/// Rebuilds every derived movie table from its `build_` view and swaps them in together.
+fn refresh_movies(connections: &ConnectionArgs) -> Result<StepOutcome> {
+    let target = MysqlTarget::from_args(connections)?;
+    let mut conn =
+        crate::mysql_conn::MysqlConn::connect(&target, connections.connect_timeout(), false)?;
+    let tables = crate::refresh::refresh(&mut conn)?;
+    let rows = tables.iter().map(|t| t.rows).sum();
+    let detail: Vec<String> = tables
+        .iter()
+        .map(|t| format!("{} {}", t.table, t.rows))
+        .collect();
+    Ok(StepOutcome {
+        rows: Some(rows),
+        detail: Some(format!("{} tables: {}", tables.len(), detail.join(", "))),
+    })
 }
 
 /// The loading step of a target: staging the movie files, or the rollup's incremental merge.
