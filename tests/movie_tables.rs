@@ -1,0 +1,230 @@
+//! The movie tables on MariaDB and MySQL 9.7, against values computed independently: by hand for
+//! the crafted fixture (tests/fixtures/movies/README.md shows the arithmetic) and by a Rust
+//! reference implementation for generated ratings. Plus: re-runs and changed inputs.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use common::*;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/movies").join(name)
+}
+
+fn migrate_movies(db: &MysqlDb, data: &Path) -> Ran {
+    run_ok(runner_for(Some(db), None).args(["migrate", "movies", "--movie-data-path"]).arg(data))
+}
+
+/// A copy of the awkward fixture whose ratings file is replaced by `ratings` (userId, movieId, rating).
+fn with_ratings(ratings: &[(u32, u32, f64)]) -> TempDir {
+    let dir = TempDir::new("tables");
+    for entry in std::fs::read_dir(fixture("awkward")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+    let mut text = String::from("userId,movieId,rating,timestamp\r\n");
+    for (i, (user, movie, rating)) in ratings.iter().enumerate() {
+        text.push_str(&format!("{user},{movie},{rating:.1},{}\r\n", 1_000_000_000 + i));
+    }
+    std::fs::write(dir.path().join("ratings_small.csv"), text).unwrap();
+    dir
+}
+
+type PercentileRow = (u64, Option<u64>, Option<String>, u64, String, String, String, String, String, u64);
+
+fn percentiles(db: &MysqlDb) -> Vec<PercentileRow> {
+    db.query(
+        "select movielens_movie_id, movie_id, title, rating_count, cast(min_rating as char), \
+         cast(p25_rating as char), cast(median_rating as char), cast(p75_rating as char), \
+         cast(max_rating as char), rating_count_rank from movie_rating_percentiles order by movielens_movie_id",
+    )
+}
+
+fn row(id: u64, tmdb: Option<u64>, title: Option<&str>, n: u64, v: [&str; 5], rank: u64) -> PercentileRow {
+    (
+        id,
+        tmdb,
+        title.map(str::to_owned),
+        n,
+        v[0].into(),
+        v[1].into(),
+        v[2].into(),
+        v[3].into(),
+        v[4].into(),
+        rank,
+    )
+}
+
+#[test]
+fn fixture_tables_equal_hand_computed_values() {
+    for kind in MysqlKind::ALL {
+        let db = MysqlDb::new(kind, "tables");
+        migrate_movies(&db, &fixture("awkward"));
+
+        // Ratings of four, two, one values; a movie without a tmdbId; one missing from metadata;
+        // one missing from links. Sorted values and positions p*(n-1) are in the fixture README.
+        let expected = vec![
+            row(1, Some(862), Some("Toy Story"), 4, ["0.500", "2.750", "3.750", "4.250", "5.000"], 1),
+            row(2, Some(100), Some("Back\\slash\tTab \u{1F3AC}"), 2, ["2.000", "2.250", "2.500", "2.750", "3.000"], 2),
+            row(3, Some(200), Some("Second Film"), 1, ["4.500"; 5], 4),
+            row(4, None, None, 2, ["1.000", "1.250", "1.500", "1.750", "2.000"], 2),
+            row(5, Some(999), None, 1, ["3.000"; 5], 4),
+            row(6, None, None, 1, ["5.000"; 5], 4),
+        ];
+        assert_eq!(percentiles(&db), expected, "{kind:?}");
+
+        // Duplicate keyword records count once; only rated movies (862, 100, 200, 999) count.
+        let keywords: Vec<(u64, String, u64, u64)> =
+            db.query("select keyword_id, keyword, movie_count, movie_count_rank from keyword_aggregates order by keyword_id");
+        let escapes = "q's \"dq\" \\ \t \n \r A \u{e9} \u{1F3AC} \u{7}\u{8}\u{c}\u{b} \0 A";
+        let want: Vec<(u64, String, u64, u64)> = vec![
+            (1, "\u{a0}nightgown".into(), 1, 2),
+            (2, "für elise".into(), 1, 2),
+            (3, escapes.into(), 1, 2),
+            (4, "toy".into(), 1, 2),
+            (931, "jealousy".into(), 2, 1),
+            (15101, "based on children's book".into(), 1, 2),
+        ];
+        assert_eq!(keywords, want, "{kind:?}");
+
+        // The person's id (not cast_id or credit_id); two roles in one film count once.
+        let cast: Vec<(u64, String, u64, u64)> = db.query(
+            "select cast_member_id, cast_member_name, movie_count, movie_count_rank from cast_member_aggregates \
+             order by cast_member_id",
+        );
+        let want: Vec<(u64, String, u64, u64)> = vec![
+            (31, "Tom Hanks".into(), 2, 1),
+            (500, "Ana \u{a0}Non-breaking".into(), 1, 2),
+            (12898, "Tim Allen".into(), 1, 2),
+        ];
+        assert_eq!(cast, want, "{kind:?}");
+
+        // Global mean C = 25.5 / 8 = 3.1875; weighted = (sum + 10 C) / (n + 10).
+        let rankings: Vec<(u64, u64, u64, String, String, u64, u64, Option<i64>)> = db.query(
+            "select genre_id, movie_id, rating_count, cast(mean_rating as char), cast(weighted_rating as char), \
+             rank_in_genre, rank_in_genre_decade, release_decade from movie_genre_rankings order by genre_id, movie_id",
+        );
+        let want: Vec<(u64, u64, u64, String, String, u64, u64, Option<i64>)> = vec![
+            (16, 862, 4, "3.2500".into(), "3.2054".into(), 1, 1, Some(1990)),
+            (18, 100, 2, "2.5000".into(), "3.0729".into(), 2, 1, Some(2000)),
+            (18, 200, 1, "4.5000".into(), "3.3068".into(), 1, 1, Some(2010)),
+            (35, 200, 1, "4.5000".into(), "3.3068".into(), 1, 1, Some(2010)),
+            (35, 862, 4, "3.2500".into(), "3.2054".into(), 2, 1, Some(1990)),
+        ];
+        assert_eq!(rankings, want, "{kind:?}");
+
+        // Offsets from each movie's mean: m1 3.25, m2 2.5, m3 4.5, m4 1.5, m5 3.0, m6 5.0.
+        let bias: Vec<(u64, u64, String, String, f64, u64, u64)> = db.query(
+            "select user_id, rating_count, cast(mean_rating as char), cast(mean_offset as char), leniency_percentile, \
+             first_rated_at_unix, last_rated_at_unix from user_rating_bias order by user_id",
+        );
+        let t = 1_260_759_144u64;
+        let want: Vec<(u64, u64, String, String, f64, u64, u64)> = vec![
+            (1, 4, "2.8750".into(), "-0.0625".into(), 1.0 / 3.0, t, t + 7),
+            (2, 3, "3.1667".into(), "0.2500".into(), 2.0 / 3.0, t + 1, t + 9),
+            (3, 2, "3.5000".into(), "1.1250".into(), 1.0, t + 2, t + 8),
+            (4, 2, "2.7500".into(), "-1.3750".into(), 0.0, t + 3, t + 10),
+        ];
+        assert_eq!(bias.len(), want.len());
+        for (got, want) in bias.iter().zip(&want) {
+            assert_eq!((got.0, got.1, &got.2, &got.3, got.5, got.6), (want.0, want.1, &want.2, &want.3, want.5, want.6));
+            assert!((got.4 - want.4).abs() < 1e-9, "{got:?} vs {want:?}");
+        }
+    }
+}
+
+/// Continuous percentile with linear interpolation at position p*(n-1), as pandas computes it.
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let position = p * (sorted.len() - 1) as f64;
+    let low = position.floor() as usize;
+    let fraction = position - low as f64;
+    if fraction == 0.0 {
+        sorted[low]
+    } else {
+        sorted[low] * (1.0 - fraction) + sorted[low + 1] * fraction
+    }
+}
+
+/// A small deterministic generator (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+#[test]
+fn percentiles_equal_a_reference_implementation_on_generated_ratings() {
+    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    let mut ratings = Vec::new();
+    for movie in 1..=400u32 {
+        // Counts 1..=9 often, sometimes up to 60: every fraction 0, .25, .5, .75 occurs.
+        let n = if rng.below(5) == 0 { 1 + rng.below(60) } else { 1 + rng.below(9) };
+        for user in 0..n {
+            ratings.push((user as u32 + 1, movie, (1 + rng.below(10)) as f64 / 2.0));
+        }
+    }
+    let data = with_ratings(&ratings);
+    let mut per_movie: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
+    for (_, movie, rating) in &ratings {
+        per_movie.entry(*movie).or_default().push(*rating);
+    }
+    for kind in MysqlKind::ALL {
+        let db = MysqlDb::new(kind, "pctl");
+        migrate_movies(&db, data.path());
+        let got = percentiles(&db);
+        assert_eq!(got.len(), per_movie.len());
+        for (row, (movie, values)) in got.iter().zip(per_movie.iter_mut()) {
+            values.sort_by(f64::total_cmp);
+            let want: Vec<String> = [
+                values[0],
+                percentile(values, 0.25),
+                percentile(values, 0.5),
+                percentile(values, 0.75),
+                values[values.len() - 1],
+            ]
+            .iter()
+            .map(|v| format!("{v:.3}"))
+            .collect();
+            assert_eq!(row.0, u64::from(*movie));
+            assert_eq!(row.3, values.len() as u64);
+            assert_eq!([&row.4, &row.5, &row.6, &row.7, &row.8], [&want[0], &want[1], &want[2], &want[3], &want[4]], "{kind:?} movie {movie}: {values:?}");
+        }
+    }
+}
+
+#[test]
+fn changed_ratings_update_the_tables_and_unchanged_input_leaves_them_equal() {
+    for kind in MysqlKind::ALL {
+        let db = MysqlDb::new(kind, "changed");
+        let data = with_ratings(&[(1, 1, 4.0), (2, 1, 2.0)]);
+        migrate_movies(&db, data.path());
+        let first = percentiles(&db);
+        assert_eq!(first[0].6, "3.000");
+        migrate_movies(&db, data.path());
+        assert_eq!(percentiles(&db), first, "{kind:?}: an unchanged re-run changed the table");
+
+        let changed = with_ratings(&[(1, 1, 4.0), (2, 1, 2.0), (3, 1, 5.0), (1, 3, 1.5)]);
+        let r = migrate_movies(&db, changed.path());
+        assert!(r.stderr.contains("built movie_rating_percentiles: 2 rows"), "{r}");
+        let now = percentiles(&db);
+        assert_eq!(now.len(), 2);
+        assert_eq!((now[0].3, now[0].6.as_str()), (3, "4.000"));
+        let leftovers: Vec<String> = db.query(&format!(
+            "select table_name from information_schema.tables where table_schema = '{}' \
+             and (table_name like '%\\_\\_new' or table_name like '%\\_\\_old')",
+            db.name
+        ));
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+}
