@@ -31,6 +31,8 @@ pub enum Command {
     Stage(StageArgs),
     /// Show per target: connection, applied and pending migrations, drift, table row counts, last runs
     Status(StatusArgs),
+    /// Run the data checks of each target against its live tables; exit 1 if a `fail` check fails
+    Check(CheckArgs),
 }
 
 /// The two pipelines; each owns one database.
@@ -102,6 +104,16 @@ pub struct StageArgs {
 
     #[command(flatten)]
     pub rollup: RollupArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Targets to check (default: all)
+    #[arg(value_enum)]
+    pub targets: Vec<Target>,
+
+    #[command(flatten)]
+    pub connections: ConnectionArgs,
 }
 
 #[derive(Debug, Args)]

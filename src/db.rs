@@ -72,6 +72,9 @@ pub trait Database {
     /// Marks runs left `running` by a runner that died as `abandoned` (call with the lock held).
     fn mark_abandoned_runs(&mut self) -> Result<u64>;
 
+    /// Runs a check query: how many rows it returns, and the first `sample` of them as text.
+    fn query_check(&mut self, sql: &str, sample: usize) -> Result<(u64, Vec<String>)>;
+
     /// The last `limit` runs, newest first.
     fn recent_runs(&mut self, limit: u32) -> Result<Vec<RunRecord>>;
 }

@@ -2,6 +2,7 @@
 //! This file is the table of contents: the modules, and [`run`] with one `match` over subcommands.
 
 pub mod bulk;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod contract;
@@ -18,6 +19,7 @@ pub mod retry;
 pub mod rollup;
 pub mod stage;
 pub mod status;
+pub mod swap;
 
 use anyhow::Result;
 
@@ -32,6 +34,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Migrate(args) => migrate::run(&args),
         Command::Stage(args) => pipeline::stage(&args),
         Command::Status(args) => status::run(&args),
+        Command::Check(args) => check::run(&args),
     }
 }
 

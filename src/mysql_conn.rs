@@ -313,6 +313,32 @@ impl Database for MysqlConn {
         Ok(self.conn.affected_rows())
     }
 
+    fn query_check(&mut self, sql: &str, sample: usize) -> Result<(u64, Vec<String>)> {
+        // Newlines around the query: a trailing `--` comment must not swallow the parenthesis.
+        let count: Option<u64> = self
+            .conn
+            .query_first(format!("select count(*) from (\n{sql}\n) as offending"))?;
+        let rows: Vec<mysql::Row> = self.conn.query(format!(
+            "select * from (\n{sql}\n) as offending limit {sample}"
+        ))?;
+        let sample = rows
+            .into_iter()
+            .map(|row| {
+                let cells: Vec<String> = row
+                    .unwrap()
+                    .into_iter()
+                    .map(|v| match v {
+                        mysql::Value::NULL => "NULL".to_owned(),
+                        mysql::Value::Bytes(b) => String::from_utf8_lossy(&b).into_owned(),
+                        other => other.as_sql(true),
+                    })
+                    .collect();
+                format!("({})", cells.join(", "))
+            })
+            .collect();
+        Ok((count.unwrap_or(0), sample))
+    }
+
     fn recent_runs(&mut self, limit: u32) -> Result<Vec<RunRecord>> {
         type StepRow = (u32, String, u64, Option<u64>, Option<String>);
         type Row = (i64, String, String, Option<String>, String, Option<String>);

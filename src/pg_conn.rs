@@ -245,6 +245,34 @@ impl Database for PgConn {
         )?)
     }
 
+    fn query_check(&mut self, sql: &str, sample: usize) -> Result<(u64, Vec<String>)> {
+        let count: i64 = self
+            .client
+            .query_one(
+                &format!("select count(*) from (\n{sql}\n) as offending"),
+                &[],
+            )?
+            .get(0);
+        // The simple protocol returns every value as text, whatever its type.
+        let messages = self.client.simple_query(&format!(
+            "select * from (\n{sql}\n) as offending limit {sample}"
+        ))?;
+        let sample = messages
+            .iter()
+            .filter_map(|m| match m {
+                postgres::SimpleQueryMessage::Row(row) => Some(row),
+                _ => None,
+            })
+            .map(|row| {
+                let cells: Vec<&str> = (0..row.len())
+                    .map(|i| row.get(i).unwrap_or("NULL"))
+                    .collect();
+                format!("({})", cells.join(", "))
+            })
+            .collect();
+        Ok((count as u64, sample))
+    }
+
     fn recent_runs(&mut self, limit: u32) -> Result<Vec<RunRecord>> {
         let runs = self.client.query(
             "select run_id, command, \

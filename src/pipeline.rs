@@ -7,44 +7,152 @@ use anyhow::{Result, bail};
 use crate::cli::{ConnectionArgs, DataArgs, MigrateArgs, RollupArgs, StageArgs, Target};
 use crate::config::MysqlTarget;
 use crate::history::{Run, StepOutcome};
+use crate::mysql_conn::MysqlConn;
+use crate::swap::{self, new_name};
 
 /// Steps `runner migrate` runs after applying migrations.
 pub fn data_steps(target: Target, run: &mut Run, args: &MigrateArgs) -> Result<()> {
-    stage_steps(target, run, &args.connections, &args.data, &args.rollup)?;
-    if target == Target::Movies {
-        run.step("refresh", |_db| refresh_movies(&args.connections))?;
+    match target {
+        Target::Movies => movies_write_audit_publish(run, &args.connections, &args.data),
+        Target::Rollup => {
+            run.step("rollup", |_db| {
+                crate::rollup::refresh(&args.connections, &args.rollup)
+            })?;
+            Ok(())
+        }
     }
+}
+
+/// Movies: stage the files, build every derived table into a copy, run the data checks on the
+/// new data, and only when no `fail` check fails publish the copies. A failure at any point puts
+/// the previous raw tables back and leaves the previous derived tables untouched.
+fn movies_write_audit_publish(
+    run: &mut Run,
+    connections: &ConnectionArgs,
+    data: &DataArgs,
+) -> Result<()> {
+    let target = MysqlTarget::from_args(connections)?;
+    let mut work = MysqlConn::connect(&target, connections.connect_timeout(), false)?;
+    let mut staged = None;
+    run.step("stage", |_db| {
+        let (outcome, swapped) = stage_movies(&mut work, &target, connections, data)?;
+        staged = Some(swapped);
+        Ok(outcome)
+    })?;
+    let raw = staged.unwrap_or_default();
+    let mut built = Vec::new();
+    let audited = run
+        .step("refresh", |_db| {
+            built = crate::refresh::build_copies(&mut work)?;
+            let detail: Vec<String> = built
+                .iter()
+                .map(|b| format!("{} {}", b.table, b.rows))
+                .collect();
+            Ok(StepOutcome {
+                rows: Some(built.iter().map(|b| b.rows).sum()),
+                detail: Some(format!(
+                    "{} tables built: {}",
+                    built.len(),
+                    detail.join(", ")
+                )),
+            })
+        })
+        .and_then(|_| {
+            let checks =
+                crate::check::checks(Target::Movies, connections.migrations_dir.as_deref())?;
+            let rename: Vec<(String, String)> = built
+                .iter()
+                .map(|b| (b.table.clone(), new_name(&b.table)))
+                .collect();
+            run.step("checks", |_db| audit(&mut work, &checks, &rename))
+        });
+    let derived: Vec<String> = built.iter().map(|b| b.table.clone()).collect();
+    if let Err(err) = audited {
+        let restored = swap::discard_copies(&mut work, &derived)
+            .and_then(|()| swap::roll_back(&mut work, &raw));
+        if let Err(restore) = restored {
+            tracing::error!("movies: could not restore the previous raw tables: {restore:#}");
+        } else {
+            tracing::warn!("movies: nothing published; the previous tables stay");
+        }
+        return Err(err);
+    }
+    run.step("publish", |_db| {
+        if !derived.is_empty() {
+            swap::swap_in(&mut work, &derived)?;
+        }
+        let mut published = raw.clone();
+        published.extend(derived.iter().cloned());
+        swap::drop_previous(&mut work, &published)?;
+        Ok(StepOutcome {
+            rows: Some(published.len() as u64),
+            detail: Some(format!("{} tables swapped in", published.len())),
+        })
+    })?;
     Ok(())
 }
 
-/// Rebuilds every derived movie table from its `build_` view and swaps them in together.
-fn refresh_movies(connections: &ConnectionArgs) -> Result<StepOutcome> {
-    let target = MysqlTarget::from_args(connections)?;
-    let mut conn =
-        crate::mysql_conn::MysqlConn::connect(&target, connections.connect_timeout(), false)?;
-    let tables = crate::refresh::refresh(&mut conn)?;
-    let rows = tables.iter().map(|t| t.rows).sum();
-    let detail: Vec<String> = tables
-        .iter()
-        .map(|t| format!("{} {}", t.table, t.rows))
-        .collect();
+/// Runs every check on the unpublished data; any failing `fail` check stops the run.
+fn audit(
+    work: &mut MysqlConn,
+    checks: &[crate::check::Check],
+    rename: &[(String, String)],
+) -> Result<StepOutcome> {
+    use crate::check::Status;
+    let results = crate::check::run_checks(work, checks, rename)?;
+    for result in results.iter().filter(|r| r.status != Status::Pass) {
+        tracing::warn!("movies: check {result}");
+    }
+    let count = |s: Status| results.iter().filter(|r| r.status == s).count();
+    let (passed, warned, failed) = (
+        count(Status::Pass),
+        count(Status::Warn),
+        count(Status::Fail),
+    );
+    if failed > 0 {
+        let names: Vec<String> = results
+            .iter()
+            .filter(|r| r.status == Status::Fail)
+            .map(|r| {
+                format!(
+                    "{} ({} rows, e.g. {})",
+                    r.name,
+                    r.rows_found,
+                    r.sample.join(" ")
+                )
+            })
+            .collect();
+        bail!(
+            "data checks failed, nothing published: {}",
+            names.join("; ")
+        );
+    }
     Ok(StepOutcome {
-        rows: Some(rows),
-        detail: Some(format!("{} tables: {}", tables.len(), detail.join(", "))),
+        rows: Some(failed as u64),
+        detail: Some(format!(
+            "{} checks: {passed} passed, {warned} warned, {failed} failed",
+            results.len()
+        )),
     })
 }
 
-/// The loading step of a target: staging the movie files, or the rollup's incremental merge.
+/// The loading step of `runner stage`: published at once (no derived tables are rebuilt).
 fn stage_steps(
-    target: Target,
     run: &mut Run,
+    target: Target,
     connections: &ConnectionArgs,
     data: &DataArgs,
     rollup: &RollupArgs,
 ) -> Result<()> {
     match target {
         Target::Movies => {
-            run.step("stage", |_db| stage_movies(connections, data))?;
+            run.step("stage", |_db| {
+                let mysql = MysqlTarget::from_args(connections)?;
+                let mut work = MysqlConn::connect(&mysql, connections.connect_timeout(), false)?;
+                let (outcome, swapped) = stage_movies(&mut work, &mysql, connections, data)?;
+                swap::drop_previous(&mut work, &swapped)?;
+                Ok(outcome)
+            })?;
         }
         Target::Rollup => {
             run.step("rollup", |_db| crate::rollup::refresh(connections, rollup))?;
@@ -53,20 +161,25 @@ fn stage_steps(
     Ok(())
 }
 
-fn stage_movies(connections: &ConnectionArgs, data: &DataArgs) -> Result<StepOutcome> {
-    let target = MysqlTarget::from_args(connections)?;
+fn stage_movies(
+    work: &mut MysqlConn,
+    target: &MysqlTarget,
+    connections: &ConnectionArgs,
+    data: &DataArgs,
+) -> Result<(StepOutcome, Vec<String>)> {
     let inputs = crate::stage::resolve_inputs(&data.movie_data_path, data.ratings_file.as_deref())?;
-    let counts = crate::stage::stage_movies(&target, connections.connect_timeout(), &inputs)?;
-    let (read, loaded, rejected) = counts.iter().fold((0, 0, 0), |(r, l, j), c| {
+    let staged = crate::stage::stage_movies(work, target, connections.connect_timeout(), &inputs)?;
+    let (read, loaded, rejected) = staged.counts.iter().fold((0, 0, 0), |(r, l, j), c| {
         (r + c.read, l + c.loaded, j + c.rejected)
     });
-    Ok(StepOutcome {
+    let outcome = StepOutcome {
         rows: Some(loaded),
         detail: Some(format!(
             "{} files: read {read}, loaded {loaded}, rejected {rejected}",
-            counts.len()
+            staged.counts.len()
         )),
-    })
+    };
+    Ok((outcome, staged.tables))
 }
 
 /// `runner stage`: only the loading step, on a database whose migrations are up to date.
@@ -99,8 +212,8 @@ fn stage_target(target: Target, args: &StageArgs) -> Result<()> {
     }
     let mut run = Run::begin(db, target, "stage")?;
     let outcome = stage_steps(
-        target,
         &mut run,
+        target,
         &args.connections,
         &args.data,
         &args.rollup,

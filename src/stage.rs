@@ -23,6 +23,7 @@ use crate::contract::{
 use crate::lines::line_counting;
 use crate::mysql_conn::{MysqlConn, quote_ident};
 use crate::pyliteral::{self, Value};
+use crate::swap::{self, new_name};
 
 /// The seed sample, built into the binary (see seeds/movies/README.md).
 const SEEDS: &[(&str, &[u8])] = &[
@@ -128,16 +129,27 @@ pub struct FileCounts {
     pub child_rows: Vec<(&'static str, u64)>,
 }
 
-/// Stages every input and swaps the new raw tables in. Returns the counts per file.
+/// Raw tables swapped in by [`stage_movies`]; their previous versions wait as `__old` until the
+/// caller publishes ([`swap::drop_previous`]) or rolls back ([`swap::roll_back`]).
+pub struct Staged {
+    pub counts: Vec<FileCounts>,
+    pub tables: Vec<String>,
+}
+
+/// Stages every input into copies and swaps them in, keeping the previous raw tables as `__old`.
 pub fn stage_movies(
+    admin: &mut MysqlConn,
     target: &MysqlTarget,
     connect_timeout: Duration,
     inputs: &[Input],
-) -> Result<Vec<FileCounts>> {
-    let mut admin = MysqlConn::connect(target, connect_timeout, false)?;
-    let mut tables: Vec<&str> = inputs.iter().flat_map(|i| i.spec.tables()).collect();
-    tables.extend([REJECTS_TABLE, FILES_TABLE]);
-    prepare_copies(&mut admin, &tables)?;
+) -> Result<Staged> {
+    let mut tables: Vec<String> = inputs
+        .iter()
+        .flat_map(|i| i.spec.tables())
+        .map(str::to_owned)
+        .collect();
+    tables.extend([REJECTS_TABLE.to_owned(), FILES_TABLE.to_owned()]);
+    swap::prepare_copies(admin, &tables)?;
 
     let mut rejects = TableWriter::start(
         target,
@@ -210,56 +222,11 @@ pub fn stage_movies(
     admin
         .execute_script(&format!("analyze table {}", copies.join(", ")))
         .context("analyzing the new raw tables")?;
-    swap_in(&mut admin, &tables)?;
-    Ok(all)
-}
-
-fn new_name(table: &str) -> String {
-    format!("{table}__new")
-}
-
-fn old_name(table: &str) -> String {
-    format!("{table}__old")
-}
-
-/// Drops leftovers of an interrupted load, then creates empty copies `<table>__new`.
-fn prepare_copies(admin: &mut MysqlConn, tables: &[&str]) -> Result<()> {
-    for table in tables {
-        let (new, old) = (quote_ident(&new_name(table)), quote_ident(&old_name(table)));
-        admin
-            .execute_script(&format!(
-                "drop table if exists {new}; drop table if exists {old}; create table {new} like {}",
-                quote_ident(table)
-            ))
-            .with_context(|| format!("preparing {}", new_name(table)))?;
-    }
-    Ok(())
-}
-
-/// One `RENAME TABLE` for every table: atomic for readers. Then the old copies go.
-fn swap_in(admin: &mut MysqlConn, tables: &[&str]) -> Result<()> {
-    let renames: Vec<String> = tables
-        .iter()
-        .map(|t| {
-            format!(
-                "{} to {}, {} to {}",
-                quote_ident(t),
-                quote_ident(&old_name(t)),
-                quote_ident(&new_name(t)),
-                quote_ident(t)
-            )
-        })
-        .collect();
-    admin
-        .conn
-        .query_drop(format!("rename table {}", renames.join(", ")))
-        .context("swapping the new raw tables in")?;
-    let olds: Vec<String> = tables.iter().map(|t| quote_ident(&old_name(t))).collect();
-    admin
-        .conn
-        .query_drop(format!("drop table if exists {}", olds.join(", ")))
-        .context("dropping the previous raw tables")?;
-    Ok(())
+    swap::swap_in(admin, &tables)?;
+    Ok(Staged {
+        counts: all,
+        tables,
+    })
 }
 
 /// Where each declared column sits in the file's header.

@@ -1,0 +1,277 @@
+//! Data checks: SQL files kept next to each target's migrations (`migrations/<target>/checks/`),
+//! each a query returning the offending rows, zero rows meaning pass. A header names the severity
+//! (`fail` or `warn`) and says in one line what is checked. `runner check` runs them against the
+//! live tables; `runner migrate` runs the `fail` checks against the new tables before publishing.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+
+use crate::cli::{CheckArgs, Target};
+use crate::db::Database;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/checks.rs"));
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Fail,
+    Warn,
+}
+
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub name: String,
+    pub severity: Severity,
+    pub description: String,
+    pub sql: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Warn,
+    Fail,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    pub name: String,
+    pub severity: Severity,
+    pub description: String,
+    pub status: Status,
+    pub rows_found: u64,
+    /// The first offending rows, as text.
+    pub sample: Vec<String>,
+}
+
+impl std::fmt::Display for CheckResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let status = match self.status {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "FAIL",
+        };
+        write!(
+            f,
+            "{status:<4}  {:<40} {:>8} rows  {}",
+            self.name, self.rows_found, self.description
+        )?;
+        for row in &self.sample {
+            write!(f, "\n        {row}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Rows shown per failing check.
+pub const SAMPLE_ROWS: usize = 5;
+
+/// Parses a check file: `-- severity: fail|warn` and `-- description: ...` lines in its header.
+pub fn parse(name: &str, sql: &str) -> Result<Check> {
+    let mut severity = None;
+    let mut description = None;
+    for line in sql
+        .lines()
+        .take_while(|l| l.trim_start().starts_with("--") || l.trim().is_empty())
+    {
+        let line = line.trim_start().trim_start_matches('-').trim();
+        if let Some(value) = line.strip_prefix("severity:") {
+            severity = Some(match value.trim() {
+                "fail" => Severity::Fail,
+                "warn" => Severity::Warn,
+                other => bail!("check {name}: severity {other:?}: use fail or warn"),
+            });
+        } else if let Some(value) = line.strip_prefix("description:") {
+            description = Some(value.trim().to_owned());
+        }
+    }
+    let body = sql.trim().trim_end_matches(';').trim();
+    if body.contains(';') {
+        bail!("check {name}: one query per file (found a `;` inside)");
+    }
+    Ok(Check {
+        name: name.to_owned(),
+        severity: severity.with_context(|| {
+            format!("check {name}: no `-- severity: fail|warn` line in its header")
+        })?,
+        description: description.with_context(|| {
+            format!("check {name}: no `-- description: ...` line in its header")
+        })?,
+        sql: body.to_owned(),
+    })
+}
+
+/// The checks of a target, by name: built in, or from `DIR/<target>/checks/` during development.
+pub fn checks(target: Target, dir: Option<&Path>) -> Result<Vec<Check>> {
+    let mut checks = Vec::new();
+    match dir {
+        Some(dir) => {
+            let dir = dir.join(target.name()).join("checks");
+            if !dir.is_dir() {
+                return Ok(checks);
+            }
+            let mut paths: Vec<_> = std::fs::read_dir(&dir)
+                .with_context(|| format!("reading {}", dir.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+                .collect();
+            paths.sort();
+            for path in paths {
+                let name = path
+                    .file_stem()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned();
+                let sql = std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                checks.push(parse(&name, &sql).with_context(|| path.display().to_string())?);
+            }
+        }
+        None => {
+            for (t, name, sql) in embedded::EMBEDDED {
+                if *t == target.name() {
+                    checks.push(parse(name, sql)?);
+                }
+            }
+        }
+    }
+    Ok(checks)
+}
+
+/// Runs checks. `rename` maps table names to the ones to read instead (the unpublished copies).
+pub fn run_checks(
+    db: &mut dyn Database,
+    checks: &[Check],
+    rename: &[(String, String)],
+) -> Result<Vec<CheckResult>> {
+    let mut results = Vec::with_capacity(checks.len());
+    for check in checks {
+        let sql = substitute(&check.sql, rename);
+        let (rows_found, sample) = db
+            .query_check(&sql, SAMPLE_ROWS)
+            .with_context(|| format!("running check {}", check.name))?;
+        let status = match (rows_found, check.severity) {
+            (0, _) => Status::Pass,
+            (_, Severity::Warn) => Status::Warn,
+            (_, Severity::Fail) => Status::Fail,
+        };
+        results.push(CheckResult {
+            name: check.name.clone(),
+            severity: check.severity,
+            description: check.description.clone(),
+            status,
+            rows_found,
+            sample: if status == Status::Pass {
+                Vec::new()
+            } else {
+                sample
+            },
+        });
+    }
+    Ok(results)
+}
+
+/// Replaces whole-word table names (`movie_rating_percentiles` but not `x_movie_rating_percentiles`).
+pub fn substitute(sql: &str, rename: &[(String, String)]) -> String {
+    let mut out = sql.to_owned();
+    for (from, to) in rename {
+        let mut result = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(at) = rest.find(from.as_str()) {
+            let before = rest[..at].chars().next_back();
+            let after = rest[at + from.len()..].chars().next();
+            let is_word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+            result.push_str(&rest[..at]);
+            if is_word(before) || is_word(after) {
+                result.push_str(from);
+            } else {
+                result.push_str(to);
+            }
+            rest = &rest[at + from.len()..];
+        }
+        result.push_str(rest);
+        out = result;
+    }
+    out
+}
+
+/// `runner check`: every check of each target against the live tables; fails if a `fail` check does.
+pub fn run(args: &CheckArgs) -> Result<()> {
+    let mut failed = Vec::new();
+    for target in Target::selected(&args.targets) {
+        let checks = checks(target, args.connections.migrations_dir.as_deref())?;
+        let mut db = crate::connect(target, &args.connections, false)?;
+        let results = run_checks(db.as_mut(), &checks, &[])?;
+        for result in &results {
+            println!("{target}: {result}");
+            if result.status == Status::Fail {
+                failed.push(format!("{target}/{}", result.name));
+            }
+        }
+        let passed = results.iter().filter(|r| r.status == Status::Pass).count();
+        println!("{target}: {passed} of {} checks passed", results.len());
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        bail!("failed checks: {}", failed.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_and_body() {
+        let check = parse(
+            "x",
+            "-- x\n-- severity: warn\n-- description: rows that are odd\nselect 1 from t;\n",
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                check.severity,
+                check.description.as_str(),
+                check.sql.as_str()
+            ),
+            (
+                Severity::Warn,
+                "rows that are odd",
+                "-- x\n-- severity: warn\n-- description: rows that are odd\nselect 1 from t"
+            )
+        );
+        assert!(parse("x", "-- description: d\nselect 1").is_err());
+        assert!(parse("x", "-- severity: fatal\n-- description: d\nselect 1").is_err());
+        assert!(
+            parse(
+                "x",
+                "-- severity: fail\n-- description: d\nselect 1; select 2"
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn substitute_whole_words_only() {
+        let rename = [("t_a".to_owned(), "t_a__new".to_owned())];
+        assert_eq!(
+            substitute("select * from t_a join t_ab on x_t_a.k = t_a.k", &rename),
+            "select * from t_a__new join t_ab on x_t_a.k = t_a__new.k"
+        );
+    }
+
+    #[test]
+    fn every_embedded_check_parses() {
+        for target in Target::ALL {
+            for check in checks(target, None).unwrap() {
+                assert!(!check.sql.is_empty(), "{target}/{}", check.name);
+            }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! Publishing whole tables on MySQL: every rebuilt table `t` is filled as a copy `t__new`; one
+//! `RENAME TABLE` swaps all copies in at once (`t` becomes `t__old`), so readers see every old
+//! table or every new one. Until [`drop_previous`] the previous versions stay as `t__old`, so a
+//! publish can still be [`roll_back`]ed when a later step (the data checks) fails.
+
+use anyhow::{Context, Result};
+use mysql::prelude::Queryable;
+
+use crate::mysql_conn::{MysqlConn, quote_ident};
+
+pub fn new_name(table: &str) -> String {
+    format!("{table}__new")
+}
+
+pub fn old_name(table: &str) -> String {
+    format!("{table}__old")
+}
+
+fn quoted(tables: &[String], name: fn(&str) -> String) -> String {
+    tables
+        .iter()
+        .map(|t| quote_ident(&name(t)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Drops leftovers of an interrupted run, then creates an empty copy `t__new` of each table.
+pub fn prepare_copies(conn: &mut MysqlConn, tables: &[String]) -> Result<()> {
+    for table in tables {
+        let (new, old) = (quote_ident(&new_name(table)), quote_ident(&old_name(table)));
+        conn.execute_script(&format!(
+            "drop table if exists {new}; drop table if exists {old}; create table {new} like {}",
+            quote_ident(table)
+        ))
+        .with_context(|| format!("preparing {}", new_name(table)))?;
+    }
+    Ok(())
+}
+
+/// One `RENAME TABLE`: `t` -> `t__old`, `t__new` -> `t`, for every table at once.
+pub fn swap_in(conn: &mut MysqlConn, tables: &[String]) -> Result<()> {
+    let renames: Vec<String> = tables
+        .iter()
+        .map(|t| {
+            format!(
+                "{} to {}, {} to {}",
+                quote_ident(t),
+                quote_ident(&old_name(t)),
+                quote_ident(&new_name(t)),
+                quote_ident(t)
+            )
+        })
+        .collect();
+    conn.conn
+        .query_drop(format!("rename table {}", renames.join(", ")))
+        .with_context(|| format!("swapping in {}", tables.join(", ")))
+}
+
+/// After a swap: the previous versions are no longer needed.
+pub fn drop_previous(conn: &mut MysqlConn, tables: &[String]) -> Result<()> {
+    conn.conn
+        .query_drop(format!("drop table if exists {}", quoted(tables, old_name)))
+        .context("dropping the previous tables")
+}
+
+/// After a swap: puts the previous versions back (one `RENAME TABLE`) and drops the new ones.
+pub fn roll_back(conn: &mut MysqlConn, tables: &[String]) -> Result<()> {
+    let renames: Vec<String> = tables
+        .iter()
+        .map(|t| {
+            format!(
+                "{} to {}, {} to {}",
+                quote_ident(t),
+                quote_ident(&new_name(t)),
+                quote_ident(&old_name(t)),
+                quote_ident(t)
+            )
+        })
+        .collect();
+    conn.conn
+        .query_drop(format!("rename table {}", renames.join(", ")))
+        .with_context(|| format!("restoring the previous {}", tables.join(", ")))?;
+    discard_copies(conn, tables)
+}
+
+/// Before a swap: drops the copies.
+pub fn discard_copies(conn: &mut MysqlConn, tables: &[String]) -> Result<()> {
+    conn.conn
+        .query_drop(format!("drop table if exists {}", quoted(tables, new_name)))
+        .context("dropping unpublished copies")
+}
