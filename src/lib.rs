@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod contract;
 pub mod db;
+pub mod drill;
 pub mod history;
 pub mod lines;
 pub mod migrate;

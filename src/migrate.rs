@@ -201,7 +201,7 @@ pub fn plan(applied: Vec<Migration>, available: &[Migration]) -> Plan {
 pub fn run(args: &MigrateArgs) -> Result<()> {
     let mut failed = Vec::new();
     for target in Target::selected(&args.targets) {
-        if let Err(err) = migrate_target(target, args) {
+        if let Err(err) = migrate_target(target, args).map_err(explain_lost_connection) {
             tracing::error!("{target}: {err:#}");
             failed.push(format!("{target}: {err:#}"));
         }
@@ -210,6 +210,29 @@ pub fn run(args: &MigrateArgs) -> Result<()> {
         Ok(())
     } else {
         bail!("{}", failed.join("; "))
+    }
+}
+
+/// A dropped connection (server restart, killed session, network) gets a sentence saying so and
+/// what happens next, instead of the driver's terse I/O error.
+pub fn explain_lost_connection(err: anyhow::Error) -> anyhow::Error {
+    let lost = err.chain().any(|e| {
+        let mysql_lost = matches!(
+            e.downcast_ref::<mysql::Error>(),
+            Some(mysql::Error::IoError(_) | mysql::Error::CodecError(_))
+        );
+        let pg_lost = e
+            .downcast_ref::<postgres::Error>()
+            .is_some_and(postgres::Error::is_closed);
+        mysql_lost || pg_lost
+    });
+    if lost {
+        err.context(
+            "lost the database connection mid-run (server restarted or session killed); \
+             nothing half-built was published: run again once the database is back",
+        )
+    } else {
+        err
     }
 }
 
@@ -250,6 +273,7 @@ fn apply_pending(
         bail!("migration drift, nothing applied: {}", lines.join("; "));
     }
     for migration in &plan.pending {
+        crate::drill::point(&format!("migrate:before:V{}", migration.version()));
         let started = Instant::now();
         db.apply_migration(migration)
             .with_context(|| format!("applying migrations/{target}/{}", file_of(migration)))?;

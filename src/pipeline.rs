@@ -44,6 +44,7 @@ fn movies_write_audit_publish(
     let audited = run
         .step("refresh", |_db| {
             built = crate::refresh::build_copies(&mut work)?;
+            crate::drill::point("refresh:after-build");
             let detail: Vec<String> = built
                 .iter()
                 .map(|b| format!("{} {}", b.table, b.rows))
@@ -71,7 +72,9 @@ fn movies_write_audit_publish(
         let restored = swap::discard_copies(&mut work, &derived)
             .and_then(|()| swap::roll_back(&mut work, &raw));
         if let Err(restore) = restored {
-            tracing::error!("movies: could not restore the previous raw tables: {restore:#}");
+            tracing::error!(
+                "movies: could not restore the previous raw tables ({restore:#}); the next run stages them again"
+            );
         } else {
             tracing::warn!("movies: nothing published; the previous tables stay");
         }
@@ -81,6 +84,7 @@ fn movies_write_audit_publish(
         if !derived.is_empty() {
             swap::swap_in(&mut work, &derived)?;
         }
+        crate::drill::point("publish:after-swap");
         let mut published = raw.clone();
         published.extend(derived.iter().cloned());
         swap::drop_previous(&mut work, &published)?;

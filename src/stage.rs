@@ -210,6 +210,7 @@ pub fn stage_movies(
             )
             .context("recording the file in raw_files")?;
         all.push(counts);
+        crate::drill::point(&format!("stage:after:{}", input.file_name));
     }
     let rejected_rows = rejects.finish()?;
     let total_rejected: u64 = all.iter().map(|c| c.rejected).sum();
@@ -223,6 +224,7 @@ pub fn stage_movies(
         .execute_script(&format!("analyze table {}", copies.join(", ")))
         .context("analyzing the new raw tables")?;
     swap::swap_in(admin, &tables)?;
+    crate::drill::point("stage:after-swap");
     Ok(Staged {
         counts: all,
         tables,
