@@ -10,7 +10,9 @@ use common::*;
 use mysql::prelude::Queryable;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/movies").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/movies")
+        .join(name)
 }
 
 /// Every raw and derived table's rows, as text.
@@ -26,8 +28,13 @@ fn snapshot(db: &MysqlDb) -> Vec<String> {
         .unwrap();
     let mut out = Vec::new();
     for table in tables {
-        let rows: Vec<mysql::Row> = conn.query(format!("select * from `{table}` order by 1, 2")).unwrap();
-        out.extend(rows.into_iter().map(|r| format!("{table}: {:?}", r.unwrap())));
+        let rows: Vec<mysql::Row> = conn
+            .query(format!("select * from `{table}` order by 1, 2"))
+            .unwrap();
+        out.extend(
+            rows.into_iter()
+                .map(|r| format!("{table}: {:?}", r.unwrap())),
+        );
     }
     out
 }
@@ -36,22 +43,39 @@ fn snapshot(db: &MysqlDb) -> Vec<String> {
 fn check_passes_on_good_data_and_fails_on_bad() {
     for kind in MysqlKind::ALL {
         let db = MysqlDb::new(kind, "check");
-        run_ok(runner_for(Some(&db), None)
-            .args(["migrate", "movies", "--movie-data-path"])
-            .arg(fixture("awkward")));
+        run_ok(
+            runner_for(Some(&db), None)
+                .args(["migrate", "movies", "--movie-data-path"])
+                .arg(fixture("awkward")),
+        );
         let r = run_ok(runner_for(Some(&db), None).args(["check", "movies"]));
         assert!(r.stdout.contains("movies: warn  staging_rejects"), "{r}");
-        assert!(r.stdout.contains("movies: pass  percentiles_ordered"), "{r}");
+        assert!(
+            r.stdout.contains("movies: pass  percentiles_ordered"),
+            "{r}"
+        );
         assert!(r.stdout.contains("checks passed"), "{r}");
 
         db.conn()
-            .query_drop("update movie_rating_percentiles set p25_rating = 9 where movielens_movie_id = 2")
+            .query_drop(
+                "update movie_rating_percentiles set p25_rating = 9 where movielens_movie_id = 2",
+            )
             .unwrap();
         let r = run(runner_for(Some(&db), None).args(["check", "movies"]));
         assert_eq!(r.code, 1, "{r}");
-        assert!(r.stdout.contains("movies: FAIL  percentiles_ordered"), "{r}");
-        assert!(r.stdout.contains("(2, 2.000, 9.000, 2.500, 2.750, 3.000)"), "{r}");
-        assert!(r.stderr.contains("failed checks: movies/percentiles_ordered"), "{r}");
+        assert!(
+            r.stdout.contains("movies: FAIL  percentiles_ordered"),
+            "{r}"
+        );
+        assert!(
+            r.stdout.contains("(2, 2.000, 9.000, 2.500, 2.750, 3.000)"),
+            "{r}"
+        );
+        assert!(
+            r.stderr
+                .contains("failed checks: movies/percentiles_ordered"),
+            "{r}"
+        );
     }
 }
 
@@ -59,9 +83,11 @@ fn check_passes_on_good_data_and_fails_on_bad() {
 fn failing_check_on_new_data_publishes_nothing() {
     for kind in MysqlKind::ALL {
         let db = MysqlDb::new(kind, "audit");
-        run_ok(runner_for(Some(&db), None)
-            .args(["migrate", "movies", "--movie-data-path"])
-            .arg(fixture("awkward")));
+        run_ok(
+            runner_for(Some(&db), None)
+                .args(["migrate", "movies", "--movie-data-path"])
+                .arg(fixture("awkward")),
+        );
         let before = snapshot(&db);
 
         // A rating of 7.5 is a valid decimal, so staging loads it; the percentile check must stop it.
@@ -71,14 +97,26 @@ fn failing_check_on_new_data_publishes_nothing() {
             std::fs::copy(&path, bad.path().join(path.file_name().unwrap())).unwrap();
         }
         let ratings = std::fs::read_to_string(fixture("awkward/ratings_small.csv")).unwrap();
-        std::fs::write(bad.path().join("ratings_small.csv"), ratings + "9,1,7.5,1260759999\r\n").unwrap();
+        std::fs::write(
+            bad.path().join("ratings_small.csv"),
+            ratings + "9,1,7.5,1260759999\r\n",
+        )
+        .unwrap();
         let r = run(runner_for(Some(&db), None)
             .args(["migrate", "movies", "--movie-data-path"])
             .arg(bad.path()));
         assert_eq!(r.code, 1, "{kind:?}: {r}");
-        assert!(r.stderr.contains("data checks failed, nothing published: percentiles_ordered"), "{r}");
+        assert!(
+            r.stderr
+                .contains("data checks failed, nothing published: percentiles_ordered"),
+            "{r}"
+        );
         assert!(r.stderr.contains("7.500"), "{r}");
-        assert_eq!(snapshot(&db), before, "{kind:?}: tables changed after a failed check");
+        assert_eq!(
+            snapshot(&db),
+            before,
+            "{kind:?}: tables changed after a failed check"
+        );
         let leftovers: Vec<String> = db.query(&format!(
             "select table_name from information_schema.tables where table_schema = '{}' \
              and (table_name like '%\\_\\_new' or table_name like '%\\_\\_old')",
@@ -89,19 +127,32 @@ fn failing_check_on_new_data_publishes_nothing() {
         let runs: Vec<(String, Option<String>)> =
             db.query("select outcome, error_message from runner_runs order by run_id desc limit 1");
         assert_eq!(runs[0].0, "failed");
-        assert!(runs[0].1.as_deref().unwrap_or("").contains("percentiles_ordered"), "{runs:?}");
+        assert!(
+            runs[0]
+                .1
+                .as_deref()
+                .unwrap_or("")
+                .contains("percentiles_ordered"),
+            "{runs:?}"
+        );
         let steps: Vec<(String, Option<String>)> = db.query(
             "select step_name, detail from runner_run_steps where run_id = (select max(run_id) from runner_runs) \
              order by step_number",
         );
         let names: Vec<&str> = steps.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names, ["migrations", "stage", "refresh", "checks"], "{steps:?}");
+        assert_eq!(
+            names,
+            ["migrations", "stage", "refresh", "checks"],
+            "{steps:?}"
+        );
 
         // The previous tables still pass, and a good run publishes again.
         run_ok(runner_for(Some(&db), None).args(["check", "movies"]));
-        run_ok(runner_for(Some(&db), None)
-            .args(["migrate", "movies", "--movie-data-path"])
-            .arg(fixture("awkward")));
+        run_ok(
+            runner_for(Some(&db), None)
+                .args(["migrate", "movies", "--movie-data-path"])
+                .arg(fixture("awkward")),
+        );
         let last: Vec<String> = db.query("select detail from runner_run_steps where step_name = 'checks' order by run_id desc limit 1");
         assert!(last[0].contains("0 failed"), "{last:?}");
     }

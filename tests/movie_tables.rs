@@ -10,11 +10,17 @@ use std::path::{Path, PathBuf};
 use common::*;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/movies").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/movies")
+        .join(name)
 }
 
 fn migrate_movies(db: &MysqlDb, data: &Path) -> Ran {
-    run_ok(runner_for(Some(db), None).args(["migrate", "movies", "--movie-data-path"]).arg(data))
+    run_ok(
+        runner_for(Some(db), None)
+            .args(["migrate", "movies", "--movie-data-path"])
+            .arg(data),
+    )
 }
 
 /// A copy of the awkward fixture whose ratings file is replaced by `ratings` (userId, movieId, rating).
@@ -26,13 +32,30 @@ fn with_ratings(ratings: &[(u32, u32, f64)]) -> TempDir {
     }
     let mut text = String::from("userId,movieId,rating,timestamp\r\n");
     for (i, (user, movie, rating)) in ratings.iter().enumerate() {
-        text.push_str(&format!("{user},{movie},{rating:.1},{}\r\n", 1_000_000_000 + i));
+        text.push_str(&format!(
+            "{user},{movie},{rating:.1},{}\r\n",
+            1_000_000_000 + i
+        ));
     }
     std::fs::write(dir.path().join("ratings_small.csv"), text).unwrap();
     dir
 }
 
-type PercentileRow = (u64, Option<u64>, Option<String>, u64, String, String, String, String, String, u64);
+/// genre_id, movie_id, rating_count, mean, weighted, rank_in_genre, rank_in_genre_decade, decade
+type RankingRow = (u64, u64, u64, String, String, u64, u64, Option<i64>);
+
+type PercentileRow = (
+    u64,
+    Option<u64>,
+    Option<String>,
+    u64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    u64,
+);
 
 fn percentiles(db: &MysqlDb) -> Vec<PercentileRow> {
     db.query(
@@ -42,7 +65,14 @@ fn percentiles(db: &MysqlDb) -> Vec<PercentileRow> {
     )
 }
 
-fn row(id: u64, tmdb: Option<u64>, title: Option<&str>, n: u64, v: [&str; 5], rank: u64) -> PercentileRow {
+fn row(
+    id: u64,
+    tmdb: Option<u64>,
+    title: Option<&str>,
+    n: u64,
+    v: [&str; 5],
+    rank: u64,
+) -> PercentileRow {
     (
         id,
         tmdb,
@@ -66,10 +96,31 @@ fn fixture_tables_equal_hand_computed_values() {
         // Ratings of four, two, one values; a movie without a tmdbId; one missing from metadata;
         // one missing from links. Sorted values and positions p*(n-1) are in the fixture README.
         let expected = vec![
-            row(1, Some(862), Some("Toy Story"), 4, ["0.500", "2.750", "3.750", "4.250", "5.000"], 1),
-            row(2, Some(100), Some("Back\\slash\tTab \u{1F3AC}"), 2, ["2.000", "2.250", "2.500", "2.750", "3.000"], 2),
+            row(
+                1,
+                Some(862),
+                Some("Toy Story"),
+                4,
+                ["0.500", "2.750", "3.750", "4.250", "5.000"],
+                1,
+            ),
+            row(
+                2,
+                Some(100),
+                Some("Back\\slash\tTab \u{1F3AC}"),
+                2,
+                ["2.000", "2.250", "2.500", "2.750", "3.000"],
+                2,
+            ),
             row(3, Some(200), Some("Second Film"), 1, ["4.500"; 5], 4),
-            row(4, None, None, 2, ["1.000", "1.250", "1.500", "1.750", "2.000"], 2),
+            row(
+                4,
+                None,
+                None,
+                2,
+                ["1.000", "1.250", "1.500", "1.750", "2.000"],
+                2,
+            ),
             row(5, Some(999), None, 1, ["3.000"; 5], 4),
             row(6, None, None, 1, ["5.000"; 5], 4),
         ];
@@ -102,16 +153,61 @@ fn fixture_tables_equal_hand_computed_values() {
         assert_eq!(cast, want, "{kind:?}");
 
         // Global mean C = 25.5 / 8 = 3.1875; weighted = (sum + 10 C) / (n + 10).
-        let rankings: Vec<(u64, u64, u64, String, String, u64, u64, Option<i64>)> = db.query(
+        let rankings: Vec<RankingRow> = db.query(
             "select genre_id, movie_id, rating_count, cast(mean_rating as char), cast(weighted_rating as char), \
              rank_in_genre, rank_in_genre_decade, release_decade from movie_genre_rankings order by genre_id, movie_id",
         );
-        let want: Vec<(u64, u64, u64, String, String, u64, u64, Option<i64>)> = vec![
-            (16, 862, 4, "3.2500".into(), "3.2054".into(), 1, 1, Some(1990)),
-            (18, 100, 2, "2.5000".into(), "3.0729".into(), 2, 1, Some(2000)),
-            (18, 200, 1, "4.5000".into(), "3.3068".into(), 1, 1, Some(2010)),
-            (35, 200, 1, "4.5000".into(), "3.3068".into(), 1, 1, Some(2010)),
-            (35, 862, 4, "3.2500".into(), "3.2054".into(), 2, 1, Some(1990)),
+        let want: Vec<RankingRow> = vec![
+            (
+                16,
+                862,
+                4,
+                "3.2500".into(),
+                "3.2054".into(),
+                1,
+                1,
+                Some(1990),
+            ),
+            (
+                18,
+                100,
+                2,
+                "2.5000".into(),
+                "3.0729".into(),
+                2,
+                1,
+                Some(2000),
+            ),
+            (
+                18,
+                200,
+                1,
+                "4.5000".into(),
+                "3.3068".into(),
+                1,
+                1,
+                Some(2010),
+            ),
+            (
+                35,
+                200,
+                1,
+                "4.5000".into(),
+                "3.3068".into(),
+                1,
+                1,
+                Some(2010),
+            ),
+            (
+                35,
+                862,
+                4,
+                "3.2500".into(),
+                "3.2054".into(),
+                2,
+                1,
+                Some(1990),
+            ),
         ];
         assert_eq!(rankings, want, "{kind:?}");
 
@@ -123,13 +219,24 @@ fn fixture_tables_equal_hand_computed_values() {
         let t = 1_260_759_144u64;
         let want: Vec<(u64, u64, String, String, f64, u64, u64)> = vec![
             (1, 4, "2.8750".into(), "-0.0625".into(), 1.0 / 3.0, t, t + 7),
-            (2, 3, "3.1667".into(), "0.2500".into(), 2.0 / 3.0, t + 1, t + 9),
+            (
+                2,
+                3,
+                "3.1667".into(),
+                "0.2500".into(),
+                2.0 / 3.0,
+                t + 1,
+                t + 9,
+            ),
             (3, 2, "3.5000".into(), "1.1250".into(), 1.0, t + 2, t + 8),
             (4, 2, "2.7500".into(), "-1.3750".into(), 0.0, t + 3, t + 10),
         ];
         assert_eq!(bias.len(), want.len());
         for (got, want) in bias.iter().zip(&want) {
-            assert_eq!((got.0, got.1, &got.2, &got.3, got.5, got.6), (want.0, want.1, &want.2, &want.3, want.5, want.6));
+            assert_eq!(
+                (got.0, got.1, &got.2, &got.3, got.5, got.6),
+                (want.0, want.1, &want.2, &want.3, want.5, want.6)
+            );
             assert!((got.4 - want.4).abs() < 1e-9, "{got:?} vs {want:?}");
         }
     }
@@ -169,7 +276,11 @@ fn percentiles_equal_a_reference_implementation_on_generated_ratings() {
     let mut ratings = Vec::new();
     for movie in 1..=400u32 {
         // Counts 1..=9 often, sometimes up to 60: every fraction 0, .25, .5, .75 occurs.
-        let n = if rng.below(5) == 0 { 1 + rng.below(60) } else { 1 + rng.below(9) };
+        let n = if rng.below(5) == 0 {
+            1 + rng.below(60)
+        } else {
+            1 + rng.below(9)
+        };
         for user in 0..n {
             ratings.push((user as u32 + 1, movie, (1 + rng.below(10)) as f64 / 2.0));
         }
@@ -198,7 +309,11 @@ fn percentiles_equal_a_reference_implementation_on_generated_ratings() {
             .collect();
             assert_eq!(row.0, u64::from(*movie));
             assert_eq!(row.3, values.len() as u64);
-            assert_eq!([&row.4, &row.5, &row.6, &row.7, &row.8], [&want[0], &want[1], &want[2], &want[3], &want[4]], "{kind:?} movie {movie}: {values:?}");
+            assert_eq!(
+                [&row.4, &row.5, &row.6, &row.7, &row.8],
+                [&want[0], &want[1], &want[2], &want[3], &want[4]],
+                "{kind:?} movie {movie}: {values:?}"
+            );
         }
     }
 }
@@ -212,11 +327,18 @@ fn changed_ratings_update_the_tables_and_unchanged_input_leaves_them_equal() {
         let first = percentiles(&db);
         assert_eq!(first[0].6, "3.000");
         migrate_movies(&db, data.path());
-        assert_eq!(percentiles(&db), first, "{kind:?}: an unchanged re-run changed the table");
+        assert_eq!(
+            percentiles(&db),
+            first,
+            "{kind:?}: an unchanged re-run changed the table"
+        );
 
         let changed = with_ratings(&[(1, 1, 4.0), (2, 1, 2.0), (3, 1, 5.0), (1, 3, 1.5)]);
         let r = migrate_movies(&db, changed.path());
-        assert!(r.stderr.contains("built movie_rating_percentiles: 2 rows"), "{r}");
+        assert!(
+            r.stderr.contains("built movie_rating_percentiles: 2 rows"),
+            "{r}"
+        );
         let now = percentiles(&db);
         assert_eq!(now.len(), 2);
         assert_eq!((now[0].3, now[0].6.as_str()), (3, "4.000"));
