@@ -39,6 +39,23 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// Runs `f` for each selected target in turn. A failing target does not stop the others, but
+/// the command fails, naming every failed target.
+pub fn each_target(targets: &[Target], mut f: impl FnMut(Target) -> Result<()>) -> Result<()> {
+    let mut failed = Vec::new();
+    for target in Target::selected(targets) {
+        if let Err(err) = f(target).map_err(migrate::explain_lost_connection) {
+            tracing::error!("{target}: {err:#}");
+            failed.push(format!("{target}: {err:#}"));
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!("{}", failed.join("; "))
+    }
+}
+
 /// Connects to a target's database, waiting for it within `--connect-timeout`.
 /// With `create`, a missing database is created (migrate and stage do; status never does).
 pub fn connect(target: Target, args: &ConnectionArgs, create: bool) -> Result<Box<dyn Database>> {

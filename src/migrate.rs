@@ -196,21 +196,9 @@ pub fn plan(applied: Vec<Migration>, available: &[Migration]) -> Plan {
     }
 }
 
-/// `runner migrate`: each selected target in turn; a failing target does not stop the others,
-/// but the command fails.
+/// `runner migrate`: each selected target in turn.
 pub fn run(args: &MigrateArgs) -> Result<()> {
-    let mut failed = Vec::new();
-    for target in Target::selected(&args.targets) {
-        if let Err(err) = migrate_target(target, args).map_err(explain_lost_connection) {
-            tracing::error!("{target}: {err:#}");
-            failed.push(format!("{target}: {err:#}"));
-        }
-    }
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        bail!("{}", failed.join("; "))
-    }
+    crate::each_target(&args.targets, |target| migrate_target(target, args))
 }
 
 /// A dropped connection (server restart, killed session, network) gets a sentence saying so and

@@ -188,18 +188,7 @@ fn stage_movies(
 
 /// `runner stage`: only the loading step, on a database whose migrations are up to date.
 pub fn stage(args: &StageArgs) -> Result<()> {
-    let mut failed = Vec::new();
-    for target in Target::selected(&args.targets) {
-        if let Err(err) = stage_target(target, args) {
-            tracing::error!("{target}: {err:#}");
-            failed.push(format!("{target}: {err:#}"));
-        }
-    }
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        bail!("{}", failed.join("; "))
-    }
+    crate::each_target(&args.targets, |target| stage_target(target, args))
 }
 
 fn stage_target(target: Target, args: &StageArgs) -> Result<()> {

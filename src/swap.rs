@@ -37,23 +37,29 @@ pub fn prepare_copies(conn: &mut MysqlConn, tables: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// One `RENAME TABLE`: `t` -> `t__old`, `t__new` -> `t`, for every table at once.
-pub fn swap_in(conn: &mut MysqlConn, tables: &[String]) -> Result<()> {
+/// One `RENAME TABLE` moving every table `t` to `away(t)` and `back(t)` to `t`, atomically.
+fn rotate(
+    conn: &mut MysqlConn,
+    tables: &[String],
+    away: fn(&str) -> String,
+    back: fn(&str) -> String,
+) -> Result<()> {
     let renames: Vec<String> = tables
         .iter()
         .map(|t| {
-            format!(
-                "{} to {}, {} to {}",
-                quote_ident(t),
-                quote_ident(&old_name(t)),
-                quote_ident(&new_name(t)),
-                quote_ident(t)
-            )
+            let (t_q, away_q, back_q) =
+                (quote_ident(t), quote_ident(&away(t)), quote_ident(&back(t)));
+            format!("{t_q} to {away_q}, {back_q} to {t_q}")
         })
         .collect();
     conn.conn
         .query_drop(format!("rename table {}", renames.join(", ")))
-        .with_context(|| format!("swapping in {}", tables.join(", ")))
+        .with_context(|| format!("renaming {}", tables.join(", ")))
+}
+
+/// One `RENAME TABLE`: `t` -> `t__old`, `t__new` -> `t`, for every table at once.
+pub fn swap_in(conn: &mut MysqlConn, tables: &[String]) -> Result<()> {
+    rotate(conn, tables, old_name, new_name).context("swapping the new tables in")
 }
 
 /// After a swap: the previous versions are no longer needed.
@@ -65,21 +71,7 @@ pub fn drop_previous(conn: &mut MysqlConn, tables: &[String]) -> Result<()> {
 
 /// After a swap: puts the previous versions back (one `RENAME TABLE`) and drops the new ones.
 pub fn roll_back(conn: &mut MysqlConn, tables: &[String]) -> Result<()> {
-    let renames: Vec<String> = tables
-        .iter()
-        .map(|t| {
-            format!(
-                "{} to {}, {} to {}",
-                quote_ident(t),
-                quote_ident(&new_name(t)),
-                quote_ident(&old_name(t)),
-                quote_ident(t)
-            )
-        })
-        .collect();
-    conn.conn
-        .query_drop(format!("rename table {}", renames.join(", ")))
-        .with_context(|| format!("restoring the previous {}", tables.join(", ")))?;
+    rotate(conn, tables, new_name, old_name).context("restoring the previous tables")?;
     discard_copies(conn, tables)
 }
 

@@ -151,10 +151,19 @@ fn two_concurrent_migrates_both_succeed_one_after_the_other() {
         let sql_files = |target: &str| {
             std::fs::read_dir(dir.path().join(target))
                 .unwrap()
-                .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "sql"))
+                .filter(|e| {
+                    e.as_ref()
+                        .unwrap()
+                        .path()
+                        .extension()
+                        .is_some_and(|x| x == "sql")
+                })
                 .count() as i64
         };
-        assert_eq!(migrations_applied_mysql(&movies).len() as i64, sql_files("movies"));
+        assert_eq!(
+            migrations_applied_mysql(&movies).len() as i64,
+            sql_files("movies")
+        );
         let runs: Vec<(i64, String)> =
             movies.query("select run_id, outcome from runner_runs order by run_id");
         assert_eq!(runs.len(), 2, "{runs:?}");
@@ -300,31 +309,12 @@ fn usage_error_exits_2() {
     assert_eq!(r.code, 0, "{r}");
 }
 
-/// A user with a password; on MySQL 9 it authenticates with caching_sha2_password.
-fn user_with_password(kind: MysqlKind, db: &MysqlDb, user: &str, password: &str) -> String {
-    let mut admin = mysql_admin(kind);
-    admin
-        .query_drop(format!("drop user if exists '{user}'@'%'"))
-        .unwrap();
-    admin
-        .query_drop(format!(
-            "create user '{user}'@'%' identified by '{password}'"
-        ))
-        .unwrap();
-    admin
-        .query_drop(format!("grant all on `{}`.* to '{user}'@'%'", db.name))
-        .unwrap();
-    let server = kind.server_url();
-    let host = server.rsplit('@').next().unwrap();
-    format!("mysql://{user}:{password}@{host}/{}", db.name)
-}
-
 #[test]
 fn password_connections_work_and_wrong_password_is_clear() {
     for kind in MysqlKind::ALL {
         let movies = MysqlDb::new(kind, "pw");
         let user = format!("rt_pw_{}", std::process::id());
-        let url = user_with_password(kind, &movies, &user, "Right-Pass-42");
+        let url = mysql_user(kind, &movies, &user, "Right-Pass-42");
         if kind == MysqlKind::Mysql {
             let plugin: Vec<String> = movies.query(&format!(
                 "select plugin from mysql.user where user = '{user}'"
@@ -372,7 +362,7 @@ fn no_command_prints_the_password() {
     let secret = "S3cret-Never-Shown";
     let movies = MysqlDb::new(MysqlKind::MariaDb, "secret");
     let user = format!("rt_sec_{}", std::process::id());
-    let url = user_with_password(MysqlKind::MariaDb, &movies, &user, secret);
+    let url = mysql_user(MysqlKind::MariaDb, &movies, &user, secret);
     let pg_url = format!("postgres://postgres:{secret}@127.0.0.1:5432/rt_secret_missing_db");
     let with_secrets = || {
         let mut cmd = runner();

@@ -91,11 +91,7 @@ fn failing_check_on_new_data_publishes_nothing() {
         let before = snapshot(&db);
 
         // A rating of 7.5 is a valid decimal, so staging loads it; the percentile check must stop it.
-        let bad = TempDir::new("bad");
-        for entry in std::fs::read_dir(fixture("awkward")).unwrap() {
-            let path = entry.unwrap().path();
-            std::fs::copy(&path, bad.path().join(path.file_name().unwrap())).unwrap();
-        }
+        let bad = copy_of(&fixture("awkward"));
         let ratings = std::fs::read_to_string(fixture("awkward/ratings_small.csv")).unwrap();
         std::fs::write(
             bad.path().join("ratings_small.csv"),

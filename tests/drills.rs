@@ -5,17 +5,15 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use common::*;
 use mysql::prelude::Queryable;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/movies")
-        .join(name)
+    movie_fixture(name)
 }
 
 fn migrate(db: &MysqlDb) -> std::process::Command {
@@ -229,27 +227,12 @@ fn least_privilege_user_runs_migrate_check_and_status() {
     for kind in MysqlKind::ALL {
         let db = MysqlDb::new(kind, "leastpriv");
         let user = format!("rt_lp_{}", std::process::id());
+        let url = mysql_user(kind, &db, &user, "Lp-Pass-1");
         let mut admin = mysql_admin(kind);
-        admin
-            .query_drop(format!("drop user if exists '{user}'@'%'"))
-            .unwrap();
-        admin
-            .query_drop(format!(
-                "create user '{user}'@'%' identified by 'Lp-Pass-1'"
-            ))
-            .unwrap();
-        admin
-            .query_drop(format!(
-                "grant all privileges on `{}`.* to '{user}'@'%'",
-                db.name
-            ))
-            .unwrap();
         let grants: Vec<String> = admin
             .query(format!("show grants for '{user}'@'%'"))
             .unwrap();
         assert_eq!(grants.len(), 2, "{grants:?}"); // USAGE on *.* and ALL on the database
-        let host = kind.server_url().rsplit('@').next().unwrap().to_owned();
-        let url = format!("mysql://{user}:Lp-Pass-1@{host}/{}", db.name);
         let with_user = |args: &[&str]| {
             let mut cmd = runner();
             cmd.env("MOVIES_DATABASE_URL", &url).args(args);

@@ -25,11 +25,7 @@ fn migrate_movies(db: &MysqlDb, data: &Path) -> Ran {
 
 /// A copy of the awkward fixture whose ratings file is replaced by `ratings` (userId, movieId, rating).
 fn with_ratings(ratings: &[(u32, u32, f64)]) -> TempDir {
-    let dir = TempDir::new("tables");
-    for entry in std::fs::read_dir(fixture("awkward")).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
-    }
+    let dir = copy_of(&fixture("awkward"));
     let mut text = String::from("userId,movieId,rating,timestamp\r\n");
     for (i, (user, movie, rating)) in ratings.iter().enumerate() {
         text.push_str(&format!(

@@ -178,11 +178,7 @@ fn same_input_twice_gives_the_same_tables() {
 
 /// A folder holding the awkward fixture with one file replaced.
 fn awkward_with(file: &str, replacement: &Path) -> TempDir {
-    let dir = TempDir::new("data");
-    for entry in std::fs::read_dir(fixture("awkward")).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
-    }
+    let dir = copy_of(&fixture("awkward"));
     std::fs::copy(replacement, dir.path().join(file)).unwrap();
     dir
 }

@@ -295,3 +295,43 @@ pub fn migrations_with(target: &str, extra: &[(&str, &str)]) -> TempDir {
     }
     dir
 }
+
+/// A movie fixture folder (tests/fixtures/movies/NAME).
+pub fn movie_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/movies")
+        .join(name)
+}
+
+/// A temporary copy of a folder's files, to change some of them.
+pub fn copy_of(src: &Path) -> TempDir {
+    let dir = TempDir::new("data");
+    for entry in std::fs::read_dir(src).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+    dir
+}
+
+/// A user with a password holding all privileges on `db` and nothing else (on MySQL 9 it
+/// authenticates with caching_sha2_password). Returns its `MOVIES_DATABASE_URL`.
+pub fn mysql_user(kind: MysqlKind, db: &MysqlDb, user: &str, password: &str) -> String {
+    let mut admin = mysql_admin(kind);
+    admin
+        .query_drop(format!("drop user if exists '{user}'@'%'"))
+        .unwrap();
+    admin
+        .query_drop(format!(
+            "create user '{user}'@'%' identified by '{password}'"
+        ))
+        .unwrap();
+    admin
+        .query_drop(format!(
+            "grant all privileges on `{}`.* to '{user}'@'%'",
+            db.name
+        ))
+        .unwrap();
+    let server = kind.server_url();
+    let host = server.rsplit('@').next().unwrap();
+    format!("mysql://{user}:{password}@{host}/{}", db.name)
+}
