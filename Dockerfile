@@ -5,6 +5,8 @@
 FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock build.rs ./
+# Cargo.toml declares [[bench]] pyliteral: without benches/ cargo cannot even parse the manifest.
+COPY benches ./benches
 COPY src ./src
 COPY migrations ./migrations
 COPY seeds ./seeds
@@ -14,6 +16,7 @@ FROM debian:bookworm-slim AS runtime
 RUN useradd --system --uid 10001 --home-dir /app runner
 WORKDIR /app
 COPY --from=build /src/target/release/runner /usr/local/bin/runner
-USER runner
+# By uid (the runner user above), so tools that check for a non-root user can tell without /etc/passwd.
+USER 10001
 ENTRYPOINT ["runner"]
 CMD ["migrate"]
