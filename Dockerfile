@@ -4,12 +4,9 @@
 
 FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
-COPY Cargo.toml Cargo.lock build.rs ./
-# Cargo.toml declares [[bench]] pyliteral: without benches/ cargo cannot even parse the manifest.
-COPY benches ./benches
-COPY src ./src
-COPY migrations ./migrations
-COPY seeds ./seeds
+# Everything cargo may read (manifest targets, migrations and seeds built into the binary);
+# .dockerignore keeps target/ and data out.
+COPY . .
 RUN cargo build --release --locked --bin runner
 
 FROM debian:bookworm-slim AS runtime
