@@ -113,10 +113,30 @@ fn fill(status: &mut TargetStatus, args: &StatusArgs) -> Result<()> {
     if db.table_exists("runner_runs")? {
         status.runs = db.recent_runs(RECENT_RUNS)?;
     }
-    if status.target == Target::Rollup {
-        status.details = crate::rollup::status_details(&args.connections)?;
-    }
+    status.details = match status.target {
+        Target::Movies if db.table_exists("raw_files")? => Some(staged_files(args)?),
+        Target::Movies => None,
+        Target::Rollup => crate::rollup::status_details(&args.connections)?,
+    };
     Ok(())
+}
+
+/// The last staging's counts per file (read = loaded + rejected), from `raw_files`.
+fn staged_files(args: &StatusArgs) -> Result<serde_json::Value> {
+    use mysql::prelude::Queryable;
+    let target = crate::config::MysqlTarget::from_args(&args.connections)?;
+    let mut conn =
+        crate::mysql_conn::MysqlConn::connect(&target, args.connections.connect_timeout(), false)?;
+    let rows: Vec<(String, u64, u64, u64, String)> = conn.conn.query(
+        "select file_name, records_read, records_loaded, records_rejected, source from raw_files order by file_name",
+    )?;
+    let files: Vec<serde_json::Value> = rows
+        .into_iter()
+        .map(|(file, read, loaded, rejected, source)| {
+            serde_json::json!({"file": file, "read": read, "loaded": loaded, "rejected": rejected, "source": source})
+        })
+        .collect();
+    Ok(serde_json::json!({ "staged_files": files }))
 }
 
 fn print_text(report: &Report) {
@@ -157,8 +177,30 @@ fn print_text(report: &Report) {
         for c in &t.tables {
             println!("    {:<44} {:>12} rows", c.table, c.rows);
         }
-        if let Some(details) = &t.details {
-            println!("  details: {details}");
+        match t
+            .details
+            .as_ref()
+            .and_then(|d| d.get("staged_files"))
+            .and_then(|f| f.as_array())
+        {
+            Some(files) => {
+                println!("  staged files (read = loaded + rejected):");
+                for f in files {
+                    println!(
+                        "    {:<24} read {:>10}  loaded {:>10}  rejected {:>6}  from {}",
+                        f["file"].as_str().unwrap_or("?"),
+                        f["read"].as_u64().unwrap_or(0),
+                        f["loaded"].as_u64().unwrap_or(0),
+                        f["rejected"].as_u64().unwrap_or(0),
+                        f["source"].as_str().unwrap_or("?")
+                    );
+                }
+            }
+            None => {
+                if let Some(details) = &t.details {
+                    println!("  details: {details}");
+                }
+            }
         }
         if !t.runs.is_empty() {
             println!("  last runs:");

@@ -80,6 +80,18 @@ fn awkward_fixture_every_record_loaded_or_rejected_with_reason() {
             ("ratings_small.csv".to_owned(), 12, 11, 1),
         ];
         assert_eq!(file_counts(&db), expected, "{kind:?}");
+        let status = run_ok(runner_for(Some(&db), None).args(["status", "movies", "--json"]));
+        let json: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+        let files = &json["targets"][0]["details"]["staged_files"];
+        assert_eq!(files[3]["file"], "movies_metadata.csv", "{json}");
+        assert_eq!(
+            (
+                files[3]["read"].as_u64(),
+                files[3]["loaded"].as_u64(),
+                files[3]["rejected"].as_u64()
+            ),
+            (Some(7), Some(4), Some(3))
+        );
 
         let rejects: Vec<(String, u64, Option<String>, String)> =
             db.query("select file_name, line_number, column_name, reason from raw_rejects order by file_name, line_number");
