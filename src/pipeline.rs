@@ -43,7 +43,8 @@ fn movies_write_audit_publish(
     let mut built = Vec::new();
     let audited = run
         .step("refresh", |_db| {
-            built = crate::refresh::build_copies(&mut work)?;
+            built =
+                crate::refresh::build_copies(&mut work, &target, connections.connect_timeout())?;
             crate::drill::point("refresh:after-build");
             let detail: Vec<String> = built
                 .iter()

@@ -3,9 +3,14 @@
 //! `X__new` from `build_X` (columns matched by name) for every derived table; after the data
 //! checks pass on the copies, `swap` publishes all of them with one `RENAME TABLE`.
 
-use anyhow::{Context, Result, bail};
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
 use mysql::prelude::Queryable;
 
+use crate::config::MysqlTarget;
 use crate::mysql_conn::{MysqlConn, quote_ident};
 use crate::swap::{self, new_name};
 
@@ -38,21 +43,56 @@ pub fn derived_tables(conn: &mut MysqlConn) -> Result<Vec<String>> {
     Ok(tables)
 }
 
-/// Fills `X__new` for every derived table `X`. Nothing is published yet.
-pub fn build_copies(conn: &mut MysqlConn) -> Result<Vec<Built>> {
+/// Derived tables built at once, each on its own connection (the builds only read).
+const PARALLEL_BUILDS: usize = 2;
+
+/// Fills `X__new` for every derived table `X`, a few at a time. Nothing is published yet.
+pub fn build_copies(
+    conn: &mut MysqlConn,
+    target: &MysqlTarget,
+    timeout: Duration,
+) -> Result<Vec<Built>> {
     let tables = derived_tables(conn)?;
     swap::prepare_copies(conn, &tables)?;
-    let mut built = Vec::with_capacity(tables.len());
-    for table in tables {
-        let started = std::time::Instant::now();
-        let rows = fill_copy(conn, &table)
-            .with_context(|| format!("building {table} from build_{table}"))?;
-        tracing::info!(
-            "movies: built {table}: {rows} rows ({} ms)",
-            started.elapsed().as_millis()
-        );
-        built.push(Built { table, rows });
-    }
+    let queue = Mutex::new(tables.iter().cloned().collect::<VecDeque<String>>());
+    let results = Mutex::new(Vec::with_capacity(tables.len()));
+    std::thread::scope(|scope| -> Result<()> {
+        let workers: Vec<_> = (0..PARALLEL_BUILDS.min(tables.len()))
+            .map(|_| {
+                scope.spawn(|| -> Result<()> {
+                    let mut conn = MysqlConn::connect(target, timeout, false)?;
+                    while let Some(table) = queue
+                        .lock()
+                        .map_err(|_| anyhow!("build queue poisoned"))?
+                        .pop_front()
+                    {
+                        let started = std::time::Instant::now();
+                        let rows = fill_copy(&mut conn, &table)
+                            .with_context(|| format!("building {table} from build_{table}"))?;
+                        tracing::info!(
+                            "movies: built {table}: {rows} rows ({} ms)",
+                            started.elapsed().as_millis()
+                        );
+                        results
+                            .lock()
+                            .map_err(|_| anyhow!("build results poisoned"))?
+                            .push(Built { table, rows });
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker
+                .join()
+                .map_err(|_| anyhow!("a build thread panicked"))??;
+        }
+        Ok(())
+    })?;
+    let mut built = results
+        .into_inner()
+        .map_err(|_| anyhow!("build results poisoned"))?;
+    built.sort_by(|a, b| a.table.cmp(&b.table));
     Ok(built)
 }
 
