@@ -12,9 +12,9 @@
 --
 -- raw_rental
 --   rental_id           source rental_id; primary key
+--   inventory_id        the copy rented (raw_inventory.inventory_id)
 --   rental_date         when the copy was rented (timestamptz)
 --   return_date         when it came back; NULL while it is out
---   inventory_id        the copy rented (raw_inventory.inventory_id)
 --   last_update         source last_update: set by the source's trigger on every change
 --   row_hash            hash_record(rental_id, rental_date, return_date, inventory_id) computed by
 --                       the source server: the per-row part of the checksum that detects deletes
@@ -35,8 +35,12 @@
 --   rental_rate         price of one rental (dollars)
 --   replacement_cost    price of replacing a lost copy (dollars)
 --
--- Weeks start Monday 00:00 UTC whatever the session's time zone: `at time zone 'UTC'` turns each
--- timestamptz into UTC wall-clock time before date_trunc, and the expressions are immutable.
+-- Weeks start Monday 00:00 UTC whatever the session's time zone. The week columns use
+-- date_bin('7 days', ts, Monday 0001-01-01 00:00 UTC): the start of the 7-day bin holding the
+-- instant ts, the same Monday as date_trunc('week', ts at time zone 'UTC') for every timestamp
+-- after year 1, with no time zone involved until the final cast, and several times cheaper to
+-- compute on millions of rows. The expressions are immutable. Columns are ordered so that rows
+-- need no alignment padding.
 -- A full load (first run, --full-refresh) drops the indexes of raw_rental and rebuilds them after
 -- its COPY, from their definitions in the catalog.
 
@@ -46,22 +50,22 @@ comment on schema rollup is 'the Pagila weekly rental rollup: the mirror of the 
 
 create table rollup.raw_rental (
     rental_id integer not null,
+    inventory_id integer not null,
     rental_date timestamptz not null,
     return_date timestamptz null,
-    inventory_id integer not null,
     last_update timestamptz not null,
     row_hash integer not null,
     rental_week date generated always as (
-        date_trunc('week', rental_date at time zone 'UTC')::date
+        (date_bin('7 days', rental_date, timestamptz '0001-01-01 00:00:00+00') at time zone 'UTC')::date
     ) stored,
     return_week date generated always as (
-        date_trunc('week', return_date at time zone 'UTC')::date
+        (date_bin('7 days', return_date, timestamptz '0001-01-01 00:00:00+00') at time zone 'UTC')::date
     ) stored,
     last_event_week date generated always as (
-        greatest(
-            date_trunc('week', rental_date at time zone 'UTC')::date,
-            date_trunc('week', return_date at time zone 'UTC')::date
-        )
+        (
+            date_bin('7 days', greatest(rental_date, return_date), timestamptz '0001-01-01 00:00:00+00')
+            at time zone 'UTC'
+        )::date
     ) stored,
     constraint raw_rental_pkey primary key (rental_id)
 );
