@@ -1,0 +1,1018 @@
+//! The Pagila rollup on a real PostgreSQL: the fixture with the real Pagila's shape and quirks,
+//! the binary end to end (twice, status, a least-privilege source role, other time zones), a
+//! crash before the commit, the generator, and the property test: random sequences of source
+//! changes, a run after each batch, and after every run both tables equal a full recompute
+//! written independently of the runner (plain per-week counts with the definitions' conditions).
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use postgres::{Client, NoTls};
+use runner::rollup::{Mode, RefreshOptions, RefreshReport, refresh_with};
+
+fn fixture_sql(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/pagila")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// A fresh source database with the Pagila tables (schema.sql), optionally filled with data.sql.
+fn pagila_source(label: &str, with_data: bool) -> PgDb {
+    let db = PgDb::new(label);
+    let mut c = db.client();
+    c.batch_execute(&fixture_sql("schema.sql"))
+        .expect("schema.sql");
+    if with_data {
+        c.batch_execute(&fixture_sql("data.sql")).expect("data.sql");
+    }
+    db
+}
+
+fn runner_pagila(source: &PgDb, rollup: &PgDb) -> std::process::Command {
+    let mut cmd = runner_for(None, Some(rollup));
+    cmd.env("PAGILA_DATABASE_URL", source.url());
+    cmd
+}
+
+/// A week row: (week_beginning, new, returned, outstanding, out during week).
+type WeekRow = (String, i64, i64, i64, i64);
+/// A film row: (week_beginning, film_id, title, copies_owned, new, returned, outstanding, out).
+type FilmRow = (String, i32, String, i64, i64, i64, i64, i64);
+
+/// weekly_rentals from its definitions, straight from the source: every week from the first
+/// rental's week to the latest rental or return, each count a plain filter on timestamps against
+/// the week's start and end (Monday 00:00 UTC). Nothing shared with the runner's SQL.
+const REFERENCE_WEEKLY_RENTALS: &str = "
+    with
+    bounds as (
+        select
+            date_trunc('week', min(rental.rental_date) at time zone 'UTC') as first_week,
+            date_trunc('week', greatest(max(rental.rental_date), max(rental.return_date)) at time zone 'UTC') as last_week
+        from public.rental
+    ),
+    weeks as (
+        select
+            week_start,
+            week_start at time zone 'UTC' as starts_at,
+            (week_start + interval '7 days') at time zone 'UTC' as ends_at
+        from bounds
+        cross join lateral generate_series(bounds.first_week, bounds.last_week, interval '7 days') as week_start
+    )
+    select
+        to_char(weeks.week_start, 'YYYY-MM-DD'),
+        count(rental.rental_id) filter (
+            where rental.rental_date >= weeks.starts_at and rental.rental_date < weeks.ends_at),
+        count(rental.rental_id) filter (
+            where rental.return_date >= weeks.starts_at and rental.return_date < weeks.ends_at),
+        count(rental.rental_id) filter (
+            where rental.rental_date < weeks.ends_at
+                and (rental.return_date is null or rental.return_date >= weeks.ends_at)),
+        count(rental.rental_id) filter (
+            where rental.rental_date < weeks.ends_at
+                and (rental.return_date is null or rental.return_date >= weeks.starts_at))
+    from weeks
+    left join public.rental on true
+    group by weeks.week_start
+    order by weeks.week_start";
+
+/// weekly_film_demand from its definitions: every week of the series and every film with a copy.
+const REFERENCE_WEEKLY_FILM_DEMAND: &str = "
+    with
+    bounds as (
+        select
+            date_trunc('week', min(rental.rental_date) at time zone 'UTC') as first_week,
+            date_trunc('week', greatest(max(rental.rental_date), max(rental.return_date)) at time zone 'UTC') as last_week
+        from public.rental
+    ),
+    weeks as (
+        select
+            week_start,
+            week_start at time zone 'UTC' as starts_at,
+            (week_start + interval '7 days') at time zone 'UTC' as ends_at
+        from bounds
+        cross join lateral generate_series(bounds.first_week, bounds.last_week, interval '7 days') as week_start
+    ),
+    films as (
+        select inventory.film_id, film.title, count(*) as copies_owned
+        from public.inventory
+        inner join public.film on film.film_id = inventory.film_id
+        group by inventory.film_id, film.title
+    ),
+    film_rentals as (
+        select inventory.film_id, rental.rental_id, rental.rental_date, rental.return_date
+        from public.rental
+        inner join public.inventory on inventory.inventory_id = rental.inventory_id
+    )
+    select
+        to_char(weeks.week_start, 'YYYY-MM-DD'),
+        films.film_id,
+        films.title,
+        films.copies_owned,
+        count(film_rentals.rental_id) filter (
+            where film_rentals.rental_date >= weeks.starts_at and film_rentals.rental_date < weeks.ends_at),
+        count(film_rentals.rental_id) filter (
+            where film_rentals.return_date >= weeks.starts_at and film_rentals.return_date < weeks.ends_at),
+        count(film_rentals.rental_id) filter (
+            where film_rentals.rental_date < weeks.ends_at
+                and (film_rentals.return_date is null or film_rentals.return_date >= weeks.ends_at)),
+        count(film_rentals.rental_id) filter (
+            where film_rentals.rental_date < weeks.ends_at
+                and (film_rentals.return_date is null or film_rentals.return_date >= weeks.starts_at))
+    from weeks
+    cross join films
+    left join film_rentals on film_rentals.film_id = films.film_id
+    group by weeks.week_start, films.film_id, films.title, films.copies_owned
+    order by weeks.week_start, films.film_id";
+
+fn reference_weeks(source: &mut Client) -> Vec<WeekRow> {
+    source
+        .query(REFERENCE_WEEKLY_RENTALS, &[])
+        .expect("reference weekly_rentals")
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+        .collect()
+}
+
+fn reference_films(source: &mut Client) -> Vec<FilmRow> {
+    source
+        .query(REFERENCE_WEEKLY_FILM_DEMAND, &[])
+        .expect("reference weekly_film_demand")
+        .iter()
+        .map(|r| {
+            (
+                r.get(0),
+                r.get(1),
+                r.get(2),
+                r.get(3),
+                r.get(4),
+                r.get(5),
+                r.get(6),
+                r.get(7),
+            )
+        })
+        .collect()
+}
+
+fn rollup_weeks(rollup: &mut Client) -> Vec<WeekRow> {
+    rollup
+        .query(
+            "select to_char(week_beginning, 'YYYY-MM-DD'), new_rentals::bigint, \
+                 returned_rentals::bigint, outstanding_rentals::bigint, \
+                 rentals_out_during_week::bigint \
+             from rollup.weekly_rentals order by week_beginning",
+            &[],
+        )
+        .expect("reading rollup.weekly_rentals")
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+        .collect()
+}
+
+fn rollup_films(rollup: &mut Client) -> Vec<FilmRow> {
+    rollup
+        .query(
+            "select to_char(week_beginning, 'YYYY-MM-DD'), film_id, title, copies_owned::bigint, \
+                 new_rentals::bigint, returned_rentals::bigint, outstanding_rentals::bigint, \
+                 rentals_out_during_week::bigint \
+             from rollup.weekly_film_demand order by week_beginning, film_id",
+            &[],
+        )
+        .expect("reading rollup.weekly_film_demand")
+        .iter()
+        .map(|r| {
+            (
+                r.get(0),
+                r.get(1),
+                r.get(2),
+                r.get(3),
+                r.get(4),
+                r.get(5),
+                r.get(6),
+                r.get(7),
+            )
+        })
+        .collect()
+}
+
+/// Rentals as text, identical whatever the session's time zone: source and mirror must agree.
+const RENTAL_ROWS: &str = "select rental_id, inventory_id, \
+        to_char(rental_date at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), \
+        to_char(return_date at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') \
+    from {table} order by rental_id";
+
+type RentalRow = (i32, i32, String, Option<String>);
+
+fn rental_rows(client: &mut Client, table: &str) -> Vec<RentalRow> {
+    client
+        .query(&RENTAL_ROWS.replace("{table}", table), &[])
+        .expect("reading rentals")
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect()
+}
+
+/// Both tables equal the reference, row for row, and the mirror equals the source.
+fn assert_exact(source: &mut Client, rollup: &mut Client, context: &str) {
+    // The reference's cross joins look expensive to the planner: JIT would cost more than it saves.
+    for client in [&mut *source, &mut *rollup] {
+        client.batch_execute("set jit = off").unwrap();
+    }
+    let (expected, actual) = (reference_weeks(source), rollup_weeks(rollup));
+    if expected != actual {
+        let diff: Vec<String> = diff_rows(&expected, &actual);
+        panic!(
+            "{context}: rollup.weekly_rentals differs from the full recompute ({} vs {} rows):\n{}",
+            actual.len(),
+            expected.len(),
+            diff.join("\n")
+        );
+    }
+    let (expected, actual) = (reference_films(source), rollup_films(rollup));
+    if expected != actual {
+        let diff: Vec<String> = diff_rows(&expected, &actual);
+        panic!(
+            "{context}: rollup.weekly_film_demand differs from the full recompute ({} vs {} rows):\n{}",
+            actual.len(),
+            expected.len(),
+            diff.join("\n")
+        );
+    }
+    let (expected, actual) = (
+        rental_rows(source, "public.rental"),
+        rental_rows(rollup, "rollup.raw_rental"),
+    );
+    assert!(
+        expected == actual,
+        "{context}: rollup.raw_rental differs from the source's rental ({} vs {} rows)",
+        actual.len(),
+        expected.len()
+    );
+}
+
+/// The first rows that differ, for a readable failure.
+fn diff_rows<T: PartialEq + std::fmt::Debug>(expected: &[T], actual: &[T]) -> Vec<String> {
+    let mut out = Vec::new();
+    for row in expected.iter().filter(|r| !actual.contains(r)).take(8) {
+        out.push(format!("  missing or different: {row:?}"));
+    }
+    for row in actual.iter().filter(|r| !expected.contains(r)).take(8) {
+        out.push(format!("  unexpected:           {row:?}"));
+    }
+    out
+}
+
+fn connect(db: &PgDb, time_zone: &str) -> Client {
+    let mut c = Client::connect(&db.url(), NoTls).unwrap();
+    c.batch_execute(&format!("set timezone = '{time_zone}'"))
+        .unwrap();
+    c
+}
+
+fn options(full_refresh: bool, lookback_seconds: u64) -> RefreshOptions {
+    RefreshOptions {
+        full_refresh,
+        lookback_seconds,
+        fail_before_commit: false,
+    }
+}
+
+/// Applies the rollup migrations (and a first run) with the binary.
+fn migrate(source: &PgDb, rollup: &PgDb) -> Ran {
+    run_ok(runner_pagila(source, rollup).args(["migrate", "rollup"]))
+}
+
+fn status_details(source: &PgDb, rollup: &PgDb) -> serde_json::Value {
+    let status = run_ok(runner_pagila(source, rollup).args(["status", "rollup", "--json"]));
+    let json: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    json["targets"][0]["details"].clone()
+}
+
+#[test]
+fn fixture_gives_29_weeks_with_the_week_of_2022_05_23_exact() {
+    let source = pagila_source("pagila_fixture", true);
+    let rollup = PgDb::unique("rollup_fixture");
+    let first = migrate(&source, &rollup);
+    assert!(
+        first.stderr.contains("full: read all 16044 rows"),
+        "{first}"
+    );
+    let mut src = source.client();
+    let mut dst = rollup.client();
+    assert_exact(&mut src, &mut dst, "fixture, first run");
+
+    let weeks = rollup_weeks(&mut dst);
+    assert_eq!(weeks.len(), 29, "{weeks:?}");
+    assert_eq!(weeks[0], ("2022-02-14".into(), 182, 0, 182, 182));
+    // The empty weeks until May: nothing rented or returned, February's 182 still out.
+    for week in &weeks[1..14] {
+        assert_eq!(
+            (week.1, week.2, week.3, week.4),
+            (0, 0, 182, 182),
+            "{week:?}"
+        );
+    }
+    let may = weeks.iter().find(|w| w.0 == "2022-05-23").unwrap();
+    assert_eq!((may.1, may.2, may.3), (843, 203, 822), "{may:?}");
+    assert_eq!(weeks.last().unwrap().0, "2022-08-29");
+    // 958 films with copies, every week, zeros included.
+    assert_eq!(rollup_films(&mut dst).len(), 29 * 958);
+
+    // A second run with nothing new changes nothing.
+    let second = migrate(&source, &rollup);
+    assert!(
+        second
+            .stderr
+            .contains("0 inserted, 0 updated, 0 deleted; recomputed no week"),
+        "{second}"
+    );
+    assert_exact(&mut src, &mut dst, "fixture, second run");
+    let details = status_details(&source, &rollup);
+    assert_eq!(details["last_run"]["mode"], "incremental", "{details}");
+    assert_eq!(details["last_run"]["rows_inserted"], 0, "{details}");
+    assert_eq!(details["last_run"]["weeks_recomputed"], 0, "{details}");
+}
+
+#[test]
+fn status_json_shows_watermark_changed_rows_and_weeks_recomputed() {
+    let source = pagila_source("pagila_status", true);
+    let rollup = PgDb::unique("rollup_status");
+    migrate(&source, &rollup);
+    let details = status_details(&source, &rollup);
+    assert_eq!(details["last_run"]["mode"], "full", "{details}");
+    assert_eq!(details["source_rows"], 16044, "{details}");
+    assert_eq!(details["series"]["weeks"], 29, "{details}");
+    let first_watermark = details["watermark"].as_str().unwrap().to_owned();
+    assert!(first_watermark.ends_with('Z'), "{details}");
+
+    // A return in the week of 2022-08-22 of a February rental, a new rental, a deletion.
+    source
+        .client()
+        .batch_execute(
+            "update public.rental set return_date = '2022-08-24 10:00:00+00' where rental_id = 11500; \
+             insert into public.rental (rental_date, inventory_id, customer_id, staff_id) \
+                 values ('2022-08-30 12:00:00+00', 10, 1, 1); \
+             delete from public.rental where rental_id = 16049",
+        )
+        .unwrap();
+    let ran = run_ok(runner_pagila(&source, &rollup).args(["migrate", "rollup"]));
+    assert!(ran.stderr.contains("checksum mismatch"), "{ran}");
+    let details = status_details(&source, &rollup);
+    let last = &details["last_run"];
+    assert_eq!(last["mode"], "incremental", "{details}");
+    assert_eq!(
+        (
+            &last["rows_inserted"],
+            &last["rows_updated"],
+            &last["rows_deleted"]
+        ),
+        (&1.into(), &1.into(), &1.into()),
+        "{details}"
+    );
+    assert_eq!(last["checksum_mismatch"], true, "{details}");
+    assert_eq!(last["first_changed_week"], "2022-08-22", "{details}");
+    assert_eq!(last["first_recomputed_week"], "2022-08-22", "{details}");
+    assert_eq!(last["weeks_recomputed"], 2, "{details}");
+    assert_eq!(last["film_rows_recomputed"], 2 * 958, "{details}");
+    assert!(
+        details["watermark"].as_str().unwrap() > first_watermark.as_str(),
+        "{details}"
+    );
+    assert_exact(
+        &mut source.client(),
+        &mut rollup.client(),
+        "after a return, an insert and a delete",
+    );
+
+    // The text status prints the same details on one line.
+    let text = run_ok(runner_pagila(&source, &rollup).args(["status", "rollup"]));
+    assert!(
+        text.stdout.contains("details: {") && text.stdout.contains("\"watermark\""),
+        "{text}"
+    );
+}
+
+/// A login role that can SELECT rental, inventory and film, and nothing else: no temporary
+/// tables, no other table, no function creation. Dropped at the end of the test.
+struct ReaderRole {
+    name: String,
+}
+
+impl ReaderRole {
+    fn new(source: &PgDb) -> Self {
+        let name = unique_name("reader");
+        let mut admin = pg_admin();
+        admin
+            .batch_execute(&format!(
+                "create role {name} login; \
+                 revoke all on database \"{db}\" from public; \
+                 grant connect on database \"{db}\" to {name}",
+                db = source.name
+            ))
+            .unwrap();
+        source
+            .client()
+            .batch_execute(&format!(
+                "revoke create on schema public from public; \
+                 grant usage on schema public to {name}; \
+                 grant select on public.rental, public.inventory, public.film to {name}"
+            ))
+            .unwrap();
+        Self { name }
+    }
+
+    fn url(&self, db: &PgDb) -> String {
+        let mut url = url::Url::parse(&db.url()).unwrap();
+        url.set_username(&self.name).unwrap();
+        url.set_password(None).unwrap();
+        url.to_string()
+    }
+}
+
+impl Drop for ReaderRole {
+    fn drop(&mut self) {
+        if let Ok(mut c) =
+            postgres::Client::connect(&format!("{}/postgres", postgres_server_url()), NoTls)
+        {
+            let _ = c.batch_execute(&format!("drop role if exists {}", self.name));
+        }
+    }
+}
+
+#[test]
+fn a_source_role_with_only_select_on_the_three_tables_is_enough() {
+    let source = pagila_source("pagila_reader", true);
+    let rollup = PgDb::unique("rollup_reader");
+    let role = ReaderRole::new(&source);
+    let reader_url = role.url(&source);
+    {
+        // The role really is that limited.
+        let mut c = Client::connect(&reader_url, NoTls).unwrap();
+        let err = c
+            .batch_execute("create temporary table t (x int)")
+            .unwrap_err();
+        assert!(format!("{err:?}").contains("permission denied"), "{err:?}");
+        assert!(
+            c.batch_execute("create table public.t (x int)").is_err(),
+            "could create a table"
+        );
+    }
+    let mut cmd = runner_for(None, Some(&rollup));
+    cmd.env("PAGILA_DATABASE_URL", &reader_url);
+    run_ok(cmd.args(["migrate", "rollup"]));
+    source
+        .client()
+        .batch_execute(
+            "update public.rental set return_date = null where rental_id = 200; \
+             delete from public.rental where rental_id = 300",
+        )
+        .unwrap();
+    let mut cmd = runner_for(None, Some(&rollup));
+    cmd.env("PAGILA_DATABASE_URL", &reader_url);
+    let ran = run_ok(cmd.args(["migrate", "rollup"]));
+    assert!(ran.stderr.contains("1 updated, 1 deleted"), "{ran}");
+    assert_exact(
+        &mut source.client(),
+        &mut rollup.client(),
+        "read through the reader role",
+    );
+    drop(source);
+}
+
+#[test]
+fn other_session_time_zones_give_the_same_weeks() {
+    let source = pagila_source("pagila_tz", true);
+    let rollup = PgDb::unique("rollup_tz");
+    migrate(&source, &rollup);
+    let utc = (
+        rollup_weeks(&mut rollup.client()),
+        rollup_films(&mut rollup.client()),
+    );
+
+    // The binary: PGTZ and the databases' default time zones elsewhere (the runner's sessions
+    // force UTC, so this must change nothing).
+    for (db, zone) in [(&source, "America/New_York"), (&rollup, "Asia/Kathmandu")] {
+        pg_admin()
+            .batch_execute(&format!(
+                "alter database \"{}\" set timezone = '{zone}'",
+                db.name
+            ))
+            .unwrap();
+    }
+    run_ok(
+        runner_pagila(&source, &rollup)
+            .env("PGTZ", "America/New_York")
+            .args(["migrate", "rollup", "--full-refresh"]),
+    );
+    assert_eq!(
+        (
+            rollup_weeks(&mut rollup.client()),
+            rollup_films(&mut rollup.client())
+        ),
+        utc
+    );
+
+    // The SQL itself, in sessions whose TimeZone is not UTC: full and incremental runs.
+    for zone in [
+        "America/New_York",
+        "Pacific/Chatham",
+        "Asia/Kathmandu",
+        "America/St_Johns",
+    ] {
+        let mut src = connect(&source, zone);
+        let mut dst = connect(&rollup, zone);
+        let report = refresh_with(&mut src, &mut dst, &options(true, 3600)).unwrap();
+        assert_eq!(report.mode, Mode::Full);
+        assert_eq!(
+            (rollup_weeks(&mut dst), rollup_films(&mut dst)),
+            utc,
+            "full run in {zone}"
+        );
+    }
+    // Rentals and returns on both sides of Monday 00:00 UTC (Sunday evening in New York).
+    let mut src = connect(&source, "America/New_York");
+    let mut dst = connect(&rollup, "America/New_York");
+    src.batch_execute(
+        "insert into public.rental (rental_date, inventory_id, customer_id, return_date, staff_id) values \
+             ('2022-08-28 23:59:59.999999+00', 1, 1, '2022-08-29 00:00:00+00', 1), \
+             ('2022-08-29 00:00:00+00', 2, 1, '2022-09-04 23:59:59.999999+00', 1), \
+             ('2022-08-28 19:30:00-04', 3, 1, null, 1)",
+    )
+    .unwrap();
+    let report = refresh_with(&mut src, &mut dst, &options(false, 3600)).unwrap();
+    assert_eq!(report.first_changed_week.as_deref(), Some("2022-08-22"));
+    assert_exact(&mut src, &mut dst, "boundary rentals in New York sessions");
+}
+
+#[test]
+fn a_run_that_fails_before_its_commit_leaves_the_previous_state() {
+    let source = pagila_source("pagila_crash", true);
+    let rollup = PgDb::unique("rollup_crash");
+    migrate(&source, &rollup);
+    let mut src = source.client();
+    let mut dst = rollup.client();
+    let snapshot = |dst: &mut Client| {
+        let state: String = dst
+            .query_one(
+                "select row(watermark_at, source_rows, source_hash_sum, last_run_at)::text \
+                 from rollup.refresh_state",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        (
+            state,
+            rollup_weeks(dst),
+            rollup_films(dst),
+            rental_rows(dst, "rollup.raw_rental"),
+        )
+    };
+    let before = snapshot(&mut dst);
+    src.batch_execute(
+        "update public.rental set return_date = '2022-06-01 00:00:00+00' where rental_id = 11600; \
+         delete from public.rental where rental_id = 5000; \
+         insert into public.rental (rental_date, inventory_id, customer_id, staff_id) \
+             values ('2022-09-20 08:00:00+00', 7, 7, 1)",
+    )
+    .unwrap();
+    for full_refresh in [false, true] {
+        let err = refresh_with(
+            &mut src,
+            &mut dst,
+            &RefreshOptions {
+                full_refresh,
+                lookback_seconds: 3600,
+                fail_before_commit: true,
+            },
+        )
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("before the commit"), "{err:#}");
+        assert!(
+            snapshot(&mut dst) == before,
+            "a failed run changed the rollup"
+        );
+    }
+    let report = refresh_with(&mut src, &mut dst, &options(false, 3600)).unwrap();
+    assert_eq!(
+        (
+            report.rows_inserted,
+            report.rows_updated,
+            report.rows_deleted
+        ),
+        (1, 1, 1)
+    );
+    assert_exact(&mut src, &mut dst, "the run after the failed ones");
+}
+
+#[test]
+fn full_refresh_gives_the_same_tables_as_the_incremental_runs() {
+    let source = pagila_source("pagila_refresh", true);
+    let rollup = PgDb::unique("rollup_refresh");
+    migrate(&source, &rollup);
+    let mut src = source.client();
+    let mut dst = rollup.client();
+    src.batch_execute(
+        "update public.rental set return_date = return_date + interval '9 days' where rental_id % 97 = 0; \
+         update public.rental set rental_date = rental_date - interval '3 days' where rental_id % 89 = 0; \
+         delete from public.rental where rental_id % 101 = 0; \
+         insert into public.inventory (film_id, store_id) values (7, 1), (2, 2); \
+         update public.film set title = 'RENAMED' where film_id = 2",
+    )
+    .unwrap();
+    let report = refresh_with(&mut src, &mut dst, &options(false, 3600)).unwrap();
+    assert!(
+        report.films_changed && report.checksum_mismatch,
+        "{report:?}"
+    );
+    let incremental = (rollup_weeks(&mut dst), rollup_films(&mut dst));
+    let report = refresh_with(&mut src, &mut dst, &options(true, 3600)).unwrap();
+    assert_eq!(report.mode, Mode::Full);
+    assert_eq!(
+        (rollup_weeks(&mut dst), rollup_films(&mut dst)),
+        incremental
+    );
+    assert_exact(&mut src, &mut dst, "after a full refresh");
+    // Film 7 had no copy (7 is 7 modulo 24) and has one now; film 2 is renamed everywhere.
+    let films = rollup_films(&mut dst);
+    let weeks = rollup_weeks(&mut dst).len();
+    assert_eq!(films.iter().filter(|f| f.1 == 7).count(), weeks);
+    assert!(films.iter().filter(|f| f.1 == 2).all(|f| f.2 == "RENAMED"));
+}
+
+#[test]
+fn the_generator_grows_a_pagila_shaped_source_that_the_rollup_follows() {
+    let source = pagila_source("pagila_grow", true);
+    let rollup = PgDb::unique("rollup_grow");
+    let mut src = source.client();
+    src.batch_execute(&format!(
+        "set pagila_gen.rentals = '40000'; set pagila_gen.years = '1'; {}",
+        fixture_sql("grow.sql")
+    ))
+    .unwrap();
+    let row = src
+        .query_one(
+            "select count(*), count(*) filter (where rental_date < '2022-02-14 15:16:03+00'), \
+                 count(*) filter (where return_date is null), max(rental_id), \
+                 count(*) filter (where last_update = '2022-02-16 02:30:53+00') \
+             from public.rental",
+            &[],
+        )
+        .unwrap();
+    let (rentals, synthetic, out, last_id, bulk): (i64, i64, i64, i32, i64) =
+        (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
+    assert_eq!((rentals, synthetic), (40_000, 40_000 - 16_044));
+    assert!(out > 183, "{out}");
+    assert_eq!(last_id, 16_049 + 23_956);
+    assert_eq!(bulk, 40_000 - 4);
+    migrate(&source, &rollup);
+    let mut dst = rollup.client();
+    assert_exact(&mut src, &mut dst, "grown source");
+    // The fixture's weeks are still there, unchanged.
+    let may = rollup_weeks(&mut dst)
+        .into_iter()
+        .find(|w| w.0 == "2022-05-23")
+        .unwrap();
+    assert_eq!((may.1, may.2), (843, 203));
+    // One more week as the benchmark makes it: 10,000 new rentals, 10,000 returns.
+    src.batch_execute(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/rollup/new_week.sql"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let report = refresh_with(&mut src, &mut dst, &options(false, 3600)).unwrap();
+    assert_eq!(
+        (
+            report.rows_inserted,
+            report.rows_updated,
+            report.weeks_recomputed
+        ),
+        (10_000, out.min(10_000) as u64, 1),
+        "{report:?}"
+    );
+    assert_exact(&mut src, &mut dst, "grown source, one more week");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The property test.
+
+/// xorshift64*: deterministic, seeded, enough for test data.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+        if items.is_empty() {
+            None
+        } else {
+            Some(&items[self.below(items.len() as u64) as usize])
+        }
+    }
+}
+
+/// Weeks of the test data start at Monday 2022-05-02 00:00 UTC.
+const BASE_MONDAY: &str = "2022-05-02 00:00:00+00";
+
+/// An instant as SQL in one of `weeks` weeks from BASE_MONDAY, with a time in the week that is
+/// often on a boundary (Monday 00:00:00, Sunday 23:59:59, a microsecond either side of it).
+fn instant(rng: &mut Rng, weeks: i64) -> String {
+    let week = rng.below(weeks as u64);
+    let offset = match rng.below(8) {
+        0 => "0 seconds".to_owned(),                       // Monday 00:00:00
+        1 => "6 days 23:59:59".to_owned(),                 // Sunday 23:59:59
+        2 => "6 days 23:59:59.999999".to_owned(),          // the last microsecond
+        3 => "0.000001 seconds".to_owned(),                // the first microsecond after
+        4 => format!("{} days 04:00:00", rng.below(7)),    // midnight in New York, other days
+        _ => format!("{} seconds", rng.below(7 * 86_400)), // anywhere
+    };
+    format!("(timestamptz '{BASE_MONDAY}' + interval '{week} weeks' + interval '{offset}')")
+}
+
+/// How long a rental stays out: same week, a week or more, exactly to a boundary.
+fn duration(rng: &mut Rng) -> String {
+    match rng.below(6) {
+        0 => "interval '0 seconds'".to_owned(),
+        1 => format!("interval '{} weeks'", 1 + rng.below(3)),
+        2 => format!("interval '{} hours'", 1 + rng.below(48)),
+        _ => format!("interval '{} seconds'", rng.below(20 * 86_400)),
+    }
+}
+
+struct Pools {
+    rentals: Vec<i32>,
+    out: Vec<i32>,
+    copies: Vec<i32>,
+    films: Vec<i32>,
+}
+
+fn pools(source: &mut Client) -> Pools {
+    let ids = |source: &mut Client, sql: &str| -> Vec<i32> {
+        source
+            .query(sql, &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    };
+    Pools {
+        rentals: ids(source, "select rental_id from public.rental order by 1"),
+        out: ids(
+            source,
+            "select rental_id from public.rental where return_date is null order by 1",
+        ),
+        copies: ids(
+            source,
+            "select inventory_id from public.inventory order by 1",
+        ),
+        films: ids(source, "select film_id from public.film order by 1"),
+    }
+}
+
+/// One random change to the source, as SQL run by the superuser test client.
+fn random_change(rng: &mut Rng, p: &Pools, weeks: i64) -> Option<String> {
+    let copy = *rng.pick(&p.copies)?;
+    let customer = 1 + rng.below(50);
+    Some(match rng.below(16) {
+        // a new rental, returned or not
+        0..=3 => {
+            let rented = instant(rng, weeks);
+            let returned = if rng.chance(40) {
+                "null".to_owned()
+            } else {
+                format!("{rented} + {}", duration(rng))
+            };
+            format!(
+                "insert into public.rental (rental_date, inventory_id, customer_id, return_date, staff_id) \
+                 values ({rented}, {copy}, {customer}, {returned}, 1) on conflict do nothing"
+            )
+        }
+        // a return of a rental still out
+        4 | 5 => {
+            let id = rng.pick(&p.out)?;
+            format!(
+                "update public.rental set return_date = rental_date + {} where rental_id = {id}",
+                duration(rng)
+            )
+        }
+        // a return date moved across weeks, either way (sometimes before the rental: bad data)
+        6 | 7 => {
+            let id = rng.pick(&p.rentals)?;
+            let sign = if rng.chance(50) { "+" } else { "-" };
+            format!(
+                "update public.rental set return_date = coalesce(return_date, rental_date) {sign} interval '{} days' \
+                 where rental_id = {id}",
+                1 + rng.below(15)
+            )
+        }
+        // a rental date corrected
+        8 => {
+            let id = rng.pick(&p.rentals)?;
+            format!(
+                "update public.rental set rental_date = {} where rental_id = {id}",
+                instant(rng, weeks)
+            )
+        }
+        // a return undone
+        9 => {
+            let id = rng.pick(&p.rentals)?;
+            format!("update public.rental set return_date = null where rental_id = {id}")
+        }
+        // a rental deleted
+        10 => format!(
+            "delete from public.rental where rental_id = {}",
+            rng.pick(&p.rentals)?
+        ),
+        // inserted with an older last_update, within the default lookback (a late commit)
+        11 => {
+            let rented = instant(rng, weeks);
+            format!(
+                "insert into public.rental (rental_date, inventory_id, customer_id, return_date, staff_id, last_update) \
+                 values ({rented}, {copy}, {customer}, {rented} + {}, 1, now() - interval '{} minutes') \
+                 on conflict do nothing",
+                duration(rng),
+                1 + rng.below(50)
+            )
+        }
+        // changed behind the trigger's back with an old last_update, outside any lookback
+        12 => {
+            let id = rng.pick(&p.rentals)?;
+            format!(
+                "set session_replication_role = replica; \
+                 update public.rental set return_date = rental_date + {}, last_update = '2022-02-16 02:30:53+00' \
+                 where rental_id = {id}; \
+                 set session_replication_role = origin",
+                duration(rng)
+            )
+        }
+        // a rental moved to another copy (maybe of another film)
+        13 => format!(
+            "update public.rental set inventory_id = {copy} where rental_id = {}",
+            rng.pick(&p.rentals)?
+        ),
+        // inventory: a new copy, a copy moved to another film, a title changed
+        14 => format!(
+            "insert into public.inventory (film_id, store_id) values ({}, 1)",
+            rng.pick(&p.films)?
+        ),
+        _ => {
+            let choice = rng.below(3);
+            if choice == 0 {
+                format!(
+                    "update public.inventory set film_id = {} where inventory_id = {copy}",
+                    rng.pick(&p.films)?
+                )
+            } else if choice == 1 {
+                format!(
+                    "delete from public.inventory where inventory_id = {copy} \
+                     and not exists (select from public.rental where rental.inventory_id = {copy})"
+                )
+            } else {
+                format!(
+                    "update public.film set title = 'TITLE {}' where film_id = {}",
+                    rng.below(1000),
+                    rng.pick(&p.films)?
+                )
+            }
+        }
+    })
+}
+
+/// Empties the source and fills it with a few films, copies (some films without any) and rentals.
+fn seed_source(source: &mut Client, rng: &mut Rng, weeks: i64) {
+    source
+        .batch_execute(
+            "truncate public.rental, public.inventory, public.film restart identity cascade",
+        )
+        .unwrap();
+    let films = 3 + rng.below(5);
+    let mut sql = String::new();
+    for film in 1..=films {
+        sql.push_str(&format!(
+            "insert into public.film (title) values ('FILM {film}');"
+        ));
+    }
+    // The last film has no copy.
+    for _ in 0..(2 + rng.below(8)) {
+        sql.push_str(&format!(
+            "insert into public.inventory (film_id, store_id) values ({}, {});",
+            1 + rng.below(films - 1),
+            1 + rng.below(2)
+        ));
+    }
+    source.batch_execute(&sql).unwrap();
+    let p = pools(source);
+    let mut sql = String::new();
+    for _ in 0..rng.below(40) {
+        let rented = instant(rng, weeks);
+        let returned = if rng.chance(30) {
+            "null".to_owned()
+        } else {
+            format!("{rented} + {}", duration(rng))
+        };
+        sql.push_str(&format!(
+            "insert into public.rental (rental_date, inventory_id, customer_id, return_date, staff_id) \
+             values ({rented}, {}, {}, {returned}, 1) on conflict do nothing;",
+            rng.pick(&p.copies).unwrap(),
+            1 + rng.below(50)
+        ));
+    }
+    source.batch_execute(&sql).unwrap();
+}
+
+#[test]
+fn property_every_run_equals_a_full_recompute() {
+    let source = pagila_source("pagila_prop", false);
+    // Random rentals may share a date, copy and customer: Pagila's unique index would refuse them.
+    source
+        .client()
+        .batch_execute("drop index public.idx_unq_rental_rental_date_inventory_id_customer_id")
+        .unwrap();
+    let rollup = PgDb::unique("rollup_prop");
+    migrate(&source, &rollup);
+    let cases: u64 = std::env::var("RUNNER_ROLLUP_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let zones = [
+        "UTC",
+        "America/New_York",
+        "Asia/Kathmandu",
+        "Pacific/Chatham",
+    ];
+    let mut runs = 0;
+    let mut checksum_runs = 0;
+    let (mut in_runs, mut in_checks, mut in_changes) = (
+        std::time::Duration::ZERO,
+        std::time::Duration::ZERO,
+        std::time::Duration::ZERO,
+    );
+    for case in 0..cases {
+        let mut rng = Rng::new(case);
+        let zone = zones[(case % zones.len() as u64) as usize];
+        let mut src = connect(&source, zone);
+        let mut dst = connect(&rollup, zone);
+        let weeks = 2 + rng.below(10) as i64;
+        // A small lookback sends late and hidden changes through the checksum instead.
+        let lookback = *rng.pick(&[3600u64, 3600, 0, 5]).unwrap();
+        seed_source(&mut src, &mut rng, weeks);
+        let report = refresh_with(&mut src, &mut dst, &options(true, lookback)).unwrap();
+        runs += 1;
+        assert_exact(
+            &mut src,
+            &mut dst,
+            &format!("case {case} (seed {case}, {zone}): initial full load"),
+        );
+        assert_eq!(report.mode, Mode::Full);
+        let mut log: Vec<String> = Vec::new();
+        for batch in 0..(1 + rng.below(5)) {
+            let started = std::time::Instant::now();
+            for _ in 0..(1 + rng.below(6)) {
+                let p = pools(&mut src);
+                if let Some(sql) = random_change(&mut rng, &p, weeks + 2) {
+                    src.batch_execute(&sql)
+                        .unwrap_or_else(|e| panic!("case {case}: {sql}: {e:?}"));
+                    log.push(sql);
+                }
+            }
+            in_changes += started.elapsed();
+            let started = std::time::Instant::now();
+            let report: RefreshReport = refresh_with(&mut src, &mut dst, &options(false, lookback))
+                .unwrap_or_else(|e| panic!("case {case} batch {batch}: {e:#}\n{}", log.join("\n")));
+            in_runs += started.elapsed();
+            let started = std::time::Instant::now();
+            runs += 1;
+            checksum_runs += usize::from(report.checksum_mismatch);
+            let context = format!(
+                "case {case} (seed {case}, {zone}, lookback {lookback}) batch {batch}: {report:?}\nchanges:\n{}",
+                log.join("\n")
+            );
+            assert_exact(&mut src, &mut dst, &context);
+            in_checks += started.elapsed();
+        }
+    }
+    eprintln!("{runs} runs: {in_runs:?} running, {in_checks:?} checking, {in_changes:?} changing");
+    assert!(runs as u64 > 2 * cases, "{runs} runs");
+    // The hidden changes and deletes did go through the id-set comparison.
+    assert!(checksum_runs > 10, "{checksum_runs} runs compared id sets");
+}
