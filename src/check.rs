@@ -143,18 +143,28 @@ pub fn checks(target: Target, dir: Option<&Path>) -> Result<Vec<Check>> {
     Ok(checks)
 }
 
-/// Runs checks. `rename` maps table names to the ones to read instead (the unpublished copies).
+/// Runs checks on a database. `rename` maps table names to the ones to read instead (the
+/// unpublished copies).
 pub fn run_checks(
     db: &mut dyn Database,
+    checks: &[Check],
+    rename: &[(String, String)],
+) -> Result<Vec<CheckResult>> {
+    run_checks_with(|sql, sample| db.query_check(sql, sample), checks, rename)
+}
+
+/// Runs checks through any query function returning (rows found, first rows as text): used inside
+/// the rollup's transaction, to check its tables before it commits.
+pub fn run_checks_with(
+    mut query: impl FnMut(&str, usize) -> Result<(u64, Vec<String>)>,
     checks: &[Check],
     rename: &[(String, String)],
 ) -> Result<Vec<CheckResult>> {
     let mut results = Vec::with_capacity(checks.len());
     for check in checks {
         let sql = substitute(&check.sql, rename);
-        let (rows_found, sample) = db
-            .query_check(&sql, SAMPLE_ROWS)
-            .with_context(|| format!("running check {}", check.name))?;
+        let (rows_found, sample) =
+            query(&sql, SAMPLE_ROWS).with_context(|| format!("running check {}", check.name))?;
         let status = match (rows_found, check.severity) {
             (0, _) => Status::Pass,
             (_, Severity::Warn) => Status::Warn,

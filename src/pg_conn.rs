@@ -96,6 +96,39 @@ fn has_code(err: &anyhow::Error, code: &SqlState) -> bool {
         .any(|e| e.downcast_ref::<postgres::Error>().and_then(|e| e.code()) == Some(code))
 }
 
+/// Runs a check query on a client or inside a transaction: the number of rows it returns and the
+/// first `sample` of them as text.
+pub fn query_check(
+    client: &mut impl postgres::GenericClient,
+    sql: &str,
+    sample: usize,
+) -> Result<(u64, Vec<String>)> {
+    let count: i64 = client
+        .query_one(
+            &format!("select count(*) from (\n{sql}\n) as offending"),
+            &[],
+        )?
+        .get(0);
+    // The simple protocol returns every value as text, whatever its type.
+    let messages = client.simple_query(&format!(
+        "select * from (\n{sql}\n) as offending limit {sample}"
+    ))?;
+    let sample = messages
+        .iter()
+        .filter_map(|m| match m {
+            postgres::SimpleQueryMessage::Row(row) => Some(row),
+            _ => None,
+        })
+        .map(|row| {
+            let cells: Vec<&str> = (0..row.len())
+                .map(|i| row.get(i).unwrap_or("NULL"))
+                .collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect();
+    Ok((count as u64, sample))
+}
+
 pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
@@ -246,31 +279,7 @@ impl Database for PgConn {
     }
 
     fn query_check(&mut self, sql: &str, sample: usize) -> Result<(u64, Vec<String>)> {
-        let count: i64 = self
-            .client
-            .query_one(
-                &format!("select count(*) from (\n{sql}\n) as offending"),
-                &[],
-            )?
-            .get(0);
-        // The simple protocol returns every value as text, whatever its type.
-        let messages = self.client.simple_query(&format!(
-            "select * from (\n{sql}\n) as offending limit {sample}"
-        ))?;
-        let sample = messages
-            .iter()
-            .filter_map(|m| match m {
-                postgres::SimpleQueryMessage::Row(row) => Some(row),
-                _ => None,
-            })
-            .map(|row| {
-                let cells: Vec<&str> = (0..row.len())
-                    .map(|i| row.get(i).unwrap_or("NULL"))
-                    .collect();
-                format!("({})", cells.join(", "))
-            })
-            .collect();
-        Ok((count as u64, sample))
+        query_check(&mut self.client, sql, sample)
     }
 
     fn recent_runs(&mut self, limit: u32) -> Result<Vec<RunRecord>> {
