@@ -17,18 +17,24 @@ fn migrate_twice_applies_once_and_status_shows_both_targets() {
     for kind in MysqlKind::ALL {
         let movies = MysqlDb::new(kind, "twice");
         let rollup = PgDb::unique("twice");
-        let first = run_ok(runner_for(Some(&movies), Some(&rollup)).arg("migrate"));
+        let pagila = pagila_fixture_source("twice_src");
+        let both = || {
+            let mut cmd = runner_for(Some(&movies), Some(&rollup));
+            cmd.env("PAGILA_DATABASE_URL", pagila.url());
+            cmd
+        };
+        let first = run_ok(both().arg("migrate"));
         assert!(
             first.stderr.contains("applied V1__runner_runs.sql"),
             "{first}"
         );
-        let second = run_ok(runner_for(Some(&movies), Some(&rollup)).arg("migrate"));
+        let second = run_ok(both().arg("migrate"));
         assert!(
             !second.stderr.contains("applied V"),
             "second run applied something:\n{second}"
         );
 
-        let status = run_ok(runner_for(Some(&movies), Some(&rollup)).args(["status", "--json"]));
+        let status = run_ok(both().args(["status", "--json"]));
         let json: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
         let targets = json["targets"].as_array().unwrap();
         assert_eq!(targets.len(), 2);
@@ -124,12 +130,14 @@ fn two_concurrent_migrates_both_succeed_one_after_the_other() {
     for kind in MysqlKind::ALL {
         let movies = MysqlDb::new(kind, "concurrent");
         let rollup = PgDb::new("concurrent");
+        let pagila = pagila_fixture_source("concurrent_src");
         // A slow migration makes the overlap certain.
         let dir = migrations_with("movies", &[("V900__slow.sql", "do sleep(1.5);\n")]);
         let pg_dir = migrations_with("rollup", &[("V900__slow.sql", "select pg_sleep(1.5);\n")]);
         std::fs::rename(pg_dir.path().join("rollup"), dir.path().join("rollup")).unwrap();
         let spawn = || {
             runner_for(Some(&movies), Some(&rollup))
+                .env("PAGILA_DATABASE_URL", pagila.url())
                 .args(["migrate", "--migrations-dir"])
                 .arg(dir.path())
                 .stderr(std::process::Stdio::piped())

@@ -335,3 +335,21 @@ pub fn mysql_user(kind: MysqlKind, db: &MysqlDb, user: &str, password: &str) -> 
     let host = server.rsplit('@').next().unwrap();
     format!("mysql://{user}:{password}@{host}/{}", db.name)
 }
+
+/// A fresh Pagila-shaped source database (tests/fixtures/pagila: the three tables as Pagila
+/// defines them and the real-shaped data), for tests that run both targets.
+pub fn pagila_fixture_source(label: &str) -> PgDb {
+    let db = PgDb::new(label);
+    let mut client = db.client();
+    for file in ["schema.sql", "data.sql"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/pagila")
+            .join(file);
+        let sql = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+        client
+            .batch_execute(&sql)
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+    }
+    db
+}
