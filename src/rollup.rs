@@ -11,9 +11,11 @@
 //! tables, delete the weeks the series no longer covers, and move the watermark. A run that dies
 //! commits nothing; the next one redoes the work. docs/rollup.md explains why the result is exact.
 //!
-//! [`source`] owns the reads from Pagila, [`target`] the rollup database's side.
+//! [`source`] owns the reads from Pagila, [`target`] the rollup database's side, [`stream`] the
+//! rentals on their way between them (weeks added, counted, a full load's events tallied).
 
 mod source;
+mod stream;
 mod target;
 
 use std::time::Duration;
@@ -133,9 +135,12 @@ impl RefreshReport {
 pub fn refresh(connections: &ConnectionArgs, options: &RollupArgs) -> Result<StepOutcome> {
     let timeout = connections.connect_timeout();
     let mut source = connect_source(connections, timeout)?;
+    // A second connection counts and checksums the source while the first copies the changes.
+    let mut second_source = connect_source(connections, timeout)?;
     let mut rollup = connect_rollup(connections, timeout)?;
-    let report = refresh_with(
+    let report = run(
         &mut source.client,
+        Some(&mut second_source.client),
         &mut rollup.client,
         &RefreshOptions {
             full_refresh: options.full_refresh,
@@ -176,11 +181,22 @@ pub fn refresh_with(
     rollup: &mut Client,
     options: &RefreshOptions,
 ) -> Result<RefreshReport> {
+    run(source, None, rollup, options)
+}
+
+/// [`refresh_with`], with an optional second connection to the source for the checksum scan.
+fn run(
+    source: &mut Client,
+    second_source: Option<&mut Client>,
+    rollup: &mut Client,
+    options: &RefreshOptions,
+) -> Result<RefreshReport> {
     let mut tx = rollup
         .transaction()
         .context("starting a transaction in the rollup database")?;
     target::tune_session(&mut tx)?;
     let state = target::lock_state(&mut tx)?;
+    target::create_work_tables(&mut tx)?;
     let mode = if options.full_refresh || state.watermark.is_none() {
         Mode::Full
     } else {
@@ -188,16 +204,20 @@ pub fn refresh_with(
     };
 
     let mut snapshot = source::Snapshot::begin(source)?;
-    let extracted = match mode {
+    let loaded = match mode {
         Mode::Full => target::load_full(&mut snapshot, &mut tx)?,
-        Mode::Incremental => {
-            target::load_changes(&mut snapshot, &mut tx, &state, options.lookback_seconds)?
-        }
+        Mode::Incremental => target::load_changes(
+            &mut snapshot,
+            second_source,
+            &mut tx,
+            &state,
+            options.lookback_seconds,
+        )?,
     };
     let watermark = snapshot.taken_at.clone();
     snapshot.finish()?;
 
-    let report = target::merge(&mut tx, mode, &extracted, &watermark, options)?;
+    let report = target::merge(&mut tx, mode, &loaded, &watermark, options)?;
     if options.fail_before_commit {
         anyhow::bail!("failing before the commit, as asked (test hook)");
     }

@@ -17,13 +17,13 @@
 --   return_date         when it came back; NULL while it is out
 --   last_update         source last_update: set by the source's trigger on every change
 --   row_hash            hash_record(rental_id, rental_date, return_date, inventory_id) computed by
---                       the source server: the per-row part of the checksum that detects deletes
---                       and changes the last_update window missed
---   rental_week         Monday (UTC) of the week of rental_date, derived (generated column)
---   return_week         Monday (UTC) of the week of return_date, derived; NULL while out
---   last_event_week     the later of rental_week and return_week, derived and indexed: the
---                       incremental recompute reads only rentals with an event in the weeks it
---                       recomputes (or the week before)
+--                       the source server: when a run compares id sets, rows whose hash differs
+--                       at the source are copied again
+--   rental_week         Monday (UTC) of the week of rental_date
+--   return_week         Monday (UTC) of the week of return_date; NULL while out
+--   last_event_week     the later of rental_week and return_week, indexed: the incremental
+--                       recompute reads only rentals with an event in the weeks it recomputes
+--                       (or the week before)
 -- raw_inventory
 --   inventory_id        source inventory_id; primary key
 --   film_id             the film this copy is of
@@ -35,12 +35,11 @@
 --   rental_rate         price of one rental (dollars)
 --   replacement_cost    price of replacing a lost copy (dollars)
 --
--- Weeks start Monday 00:00 UTC whatever the session's time zone. The week columns use
--- date_bin('7 days', ts, Monday 0001-01-01 00:00 UTC): the start of the 7-day bin holding the
--- instant ts, the same Monday as date_trunc('week', ts at time zone 'UTC') for every timestamp
--- after year 1, with no time zone involved until the final cast, and several times cheaper to
--- compute on millions of rows. The expressions are immutable. Columns are ordered so that rows
--- need no alignment padding.
+-- The three week columns are derived: the runner adds them to every rental as it streams from
+-- the source (src/rollup/stream.rs), so neither server spends time on them, and nothing else
+-- writes the mirror. A week starts Monday 00:00 UTC whatever the session's time zone: the Monday
+-- of the UTC day of the instant, date_trunc('week', ts at time zone 'UTC')::date. Columns are
+-- ordered so rows need no alignment padding.
 -- A full load (first run, --full-refresh) drops the indexes of raw_rental and rebuilds them after
 -- its COPY, from their definitions in the catalog.
 
@@ -55,18 +54,9 @@ create table rollup.raw_rental (
     return_date timestamptz null,
     last_update timestamptz not null,
     row_hash integer not null,
-    rental_week date generated always as (
-        (date_bin('7 days', rental_date, timestamptz '0001-01-01 00:00:00+00') at time zone 'UTC')::date
-    ) stored,
-    return_week date generated always as (
-        (date_bin('7 days', return_date, timestamptz '0001-01-01 00:00:00+00') at time zone 'UTC')::date
-    ) stored,
-    last_event_week date generated always as (
-        (
-            date_bin('7 days', greatest(rental_date, return_date), timestamptz '0001-01-01 00:00:00+00')
-            at time zone 'UTC'
-        )::date
-    ) stored,
+    rental_week date not null,
+    return_week date null,
+    last_event_week date not null,
     constraint raw_rental_pkey primary key (rental_id)
 );
 
@@ -94,8 +84,8 @@ comment on column rollup.raw_rental.rental_date is 'when the copy was rented';
 comment on column rollup.raw_rental.return_date is 'when it came back; NULL while it is out';
 comment on column rollup.raw_rental.inventory_id is 'the copy rented (raw_inventory.inventory_id)';
 comment on column rollup.raw_rental.last_update is 'source last_update: set by the source trigger on every change';
-comment on column rollup.raw_rental.row_hash is 'hash_record(rental_id, rental_date, return_date, inventory_id) computed by the source: per-row part of the checksum';
-comment on column rollup.raw_rental.rental_week is 'Monday (UTC) of the week of rental_date';
+comment on column rollup.raw_rental.row_hash is 'hash_record(rental_id, rental_date, return_date, inventory_id) computed by the source; compared when id sets are';
+comment on column rollup.raw_rental.rental_week is 'Monday (UTC) of the week of rental_date, added by the runner as the row streams in';
 comment on column rollup.raw_rental.return_week is 'Monday (UTC) of the week of return_date; NULL while out';
 comment on column rollup.raw_rental.last_event_week is 'the later of rental_week and return_week; indexed for the incremental recompute';
 comment on table rollup.raw_inventory is 'one row per inventory copy of the Pagila source';

@@ -9,27 +9,36 @@ use std::io::{BufRead, Write};
 use anyhow::{Context, Result, bail};
 use postgres::{Client, IsolationLevel, Transaction};
 
-/// The rental columns as the mirror stores them, in `COPY` order.
-pub const RENTAL_COLUMNS: &str =
-    "rental_id, rental_date, return_date, inventory_id, last_update, row_hash";
+use super::stream::{Film, RentalStream};
 
-/// The per-row hash both sides of the checksum use, computed by the source server only (the
-/// mirror stores it), so it never has to agree with another server's hash functions.
-/// hash_record hashes each field with its type's hash function: no text, no time zone.
+/// The rental columns as the mirror stores them, in `COPY` order: rental_select's, then the
+/// weeks [`RentalStream`] adds.
+pub const RENTAL_COLUMNS: &str = "rental_id, inventory_id, rental_date, return_date, last_update, \
+     row_hash, rental_week, return_week, last_event_week";
+
+/// The per-row content hash the mirror stores, computed by the source server only, so it never
+/// has to agree with another server's hash functions: when id sets are compared, a rental whose
+/// hash differs is copied again. hash_record hashes each field with its type's hash function: no
+/// text, no time zone.
 const ROW_HASH: &str = "hash_record(row(\
     rental.rental_id::integer, \
     rental.rental_date::timestamptz, \
     rental.return_date::timestamptz, \
     rental.inventory_id::integer))";
 
-/// Rentals that fit a `where` clause (empty: all), as the mirror's columns.
+/// The per-row part of the id checksum; the rollup database computes the same (hashint4 is
+/// PostgreSQL's integer hash, the one hash partitioning relies on, stable across versions).
+const ID_HASH: &str = "hashint4(rental.rental_id::integer)";
+
+/// Rentals that fit a `where` clause (empty: all): the mirror's columns but the weeks, which
+/// [`RentalStream`] adds on the way.
 pub fn rental_select(filter: &str) -> String {
     format!(
         "select \
              rental.rental_id::integer, \
+             rental.inventory_id::integer, \
              rental.rental_date::timestamptz, \
              rental.return_date::timestamptz, \
-             rental.inventory_id::integer, \
              rental.last_update::timestamptz, \
              {ROW_HASH} as row_hash \
          from public.rental {filter}"
@@ -55,17 +64,60 @@ pub const FILM_SELECT: &str = "select \
         film.replacement_cost::numeric(5, 2) \
     from public.film";
 
-/// Count, checksum and latest `last_update` of the whole rental table.
+/// Count and id checksum (sum of hashint4(rental_id)) of the whole rental table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
     pub rows: i64,
-    pub hash_sum: i64,
-    pub last_update_max: Option<String>,
+    pub id_checksum: i64,
 }
 
 /// `to_char` format of every timestamp the runner passes around: ISO 8601 in UTC, which
 /// PostgreSQL reads back whatever the session's DateStyle and TimeZone.
 pub const TIMESTAMP_FORMAT: &str = "YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"";
+
+fn summary(tx: &mut Transaction<'_>) -> Result<Summary> {
+    // ID_HASH and the query below name the table rental; keep them together.
+    let row = tx
+        .query_one(
+            &format!(
+                "select \
+                     count(*), \
+                     coalesce(sum({ID_HASH}), 0)::bigint \
+                 from public.rental"
+            ),
+            &[],
+        )
+        .context("counting the source's rentals and summing their id hashes")?;
+    Ok(Summary {
+        rows: row.get(0),
+        id_checksum: row.get(1),
+    })
+}
+
+/// [`Snapshot::summary`] on a second connection, in the snapshot another exported: the run
+/// counts and checksums the source while it copies and stages the changed rows.
+pub fn summary_in_snapshot(client: &mut Client, snapshot_id: &str) -> Result<Summary> {
+    if !snapshot_id
+        .bytes()
+        .all(|b| b.is_ascii_hexdigit() || b == b'-')
+    {
+        bail!("unexpected snapshot id {snapshot_id:?}");
+    }
+    let mut tx = client
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .context("starting a second read-only transaction at the source")?;
+    tx.batch_execute(&format!(
+        "set transaction snapshot '{snapshot_id}'; set local jit = off"
+    ))
+    .context("sharing the run's snapshot of the source")?;
+    let summary = summary(&mut tx)?;
+    tx.commit()
+        .context("ending the second transaction at the source")?;
+    Ok(summary)
+}
 
 /// A consistent, read-only view of the source for one run.
 pub struct Snapshot<'a> {
@@ -107,26 +159,20 @@ impl<'a> Snapshot<'a> {
         Ok(Self { tx, taken_at })
     }
 
-    /// Count, checksum and latest `last_update` of the source's rental table (one scan).
+    /// Count and id checksum of the source's rental table (one scan; the primary key's index
+    /// alone can answer it).
     pub fn summary(&mut self) -> Result<Summary> {
-        let row = self
+        summary(&mut self.tx)
+    }
+
+    /// Exports the snapshot for [`summary_in_snapshot`] on another connection.
+    pub fn export(&mut self) -> Result<String> {
+        let id: String = self
             .tx
-            .query_one(
-                &format!(
-                    "select \
-                         count(*), \
-                         coalesce(sum({ROW_HASH}), 0)::bigint, \
-                         to_char(max(rental.last_update) at time zone 'UTC', '{TIMESTAMP_FORMAT}') \
-                     from public.rental"
-                ),
-                &[],
-            )
-            .context("counting and checksumming the source's rental table")?;
-        Ok(Summary {
-            rows: row.get(0),
-            hash_sum: row.get(1),
-            last_update_max: row.get(2),
-        })
+            .query_one("select pg_export_snapshot()", &[])
+            .context("exporting the source snapshot")?
+            .get(0);
+        Ok(id)
     }
 
     /// Streams `select` out of the source with binary COPY into `copy_in` (a `COPY ... FROM
@@ -163,6 +209,92 @@ impl<'a> Snapshot<'a> {
         writer
             .finish()
             .with_context(|| format!("{what}: writing the rollup database"))
+    }
+
+    /// Copies the rentals that fit `filter` (empty: all) into `table` of the rollup database
+    /// (the mirror's columns, RENTAL_COLUMNS), through `stream`, which adds the weeks and counts.
+    /// `options` are the COPY options after `format binary` (e.g. `, freeze`).
+    pub fn copy_rentals(
+        &mut self,
+        filter: &str,
+        target: &mut Transaction<'_>,
+        table: &str,
+        options: &str,
+        stream: &mut RentalStream,
+    ) -> Result<u64> {
+        let what = format!("copying rentals into {table}");
+        let mut reader = self
+            .tx
+            .copy_out(&format!(
+                "copy ({}) to stdout (format binary)",
+                rental_select(filter)
+            ))
+            .with_context(|| format!("{what}: reading the source"))?;
+        let mut writer = target
+            .copy_in(&format!(
+                "copy {table} ({RENTAL_COLUMNS}) from stdin (format binary{options})"
+            ))
+            .with_context(|| format!("{what}: writing the rollup database"))?;
+        let mut out = Vec::with_capacity(1 << 17);
+        loop {
+            let chunk = reader
+                .fill_buf()
+                .with_context(|| format!("{what}: reading the source"))?;
+            if chunk.is_empty() {
+                break;
+            }
+            let n = chunk.len();
+            stream.feed(chunk, &mut out).with_context(|| what.clone())?;
+            reader.consume(n);
+            if out.len() >= 1 << 16 {
+                writer
+                    .write_all(&out)
+                    .with_context(|| format!("{what}: writing the rollup database"))?;
+                out.clear();
+            }
+        }
+        drop(reader);
+        stream.finish().with_context(|| what.clone())?;
+        writer
+            .write_all(&out)
+            .with_context(|| format!("{what}: writing the rollup database"))?;
+        writer
+            .finish()
+            .with_context(|| format!("{what}: writing the rollup database"))
+    }
+
+    /// inventory_id -> film_id of every inventory copy.
+    pub fn film_of_copy(&mut self) -> Result<std::collections::HashMap<i32, i32>> {
+        Ok(self
+            .tx
+            .query(INVENTORY_SELECT, &[])
+            .context("reading the source's inventory")?
+            .iter()
+            .map(|row| (row.get(0), row.get(1)))
+            .collect())
+    }
+
+    /// The films with at least one inventory copy, by film_id, with their title and copies.
+    pub fn films(&mut self) -> Result<Vec<Film>> {
+        Ok(self
+            .tx
+            .query(
+                "select film.film_id::integer, film.title::text, count(*)::integer \
+                 from public.inventory \
+                 inner join public.film \
+                     on film.film_id = inventory.film_id \
+                 group by film.film_id, film.title \
+                 order by film.film_id",
+                &[],
+            )
+            .context("reading the source's films and their copies")?
+            .iter()
+            .map(|row| Film {
+                film_id: row.get(0),
+                title: row.get(1),
+                copies_owned: row.get(2),
+            })
+            .collect())
     }
 
     /// Ends the read-only transaction.

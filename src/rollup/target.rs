@@ -9,9 +9,10 @@ use anyhow::{Context, Result, bail};
 use postgres::{Client, Transaction};
 
 use super::source::{
-    FILM_SELECT, INVENTORY_SELECT, RENTAL_COLUMNS, Snapshot, Summary, TIMESTAMP_FORMAT,
-    rental_hash_select, rental_select,
+    FILM_SELECT, INVENTORY_SELECT, Snapshot, Summary, TIMESTAMP_FORMAT, rental_hash_select,
+    summary_in_snapshot,
 };
+use super::stream::{Film, RentalStream, format_week};
 use super::{Mode, RefreshOptions, RefreshReport};
 
 /// The one pass over the mirror: events per film and week ($1 first week to recompute).
@@ -30,16 +31,23 @@ const DATE_FORMAT: &str = "YYYY-MM-DD";
 pub struct State {
     pub watermark: Option<String>,
     pub source_rows: i64,
-    pub source_hash_sum: i64,
+    pub source_id_checksum: i64,
 }
 
 /// What the load step found, for the merge step and the report.
 pub struct Loaded {
     read_since: Option<String>,
+    /// The greatest last_update read (a full load's; an incremental run takes the staged rows').
+    last_update_max: Option<String>,
     rows_read: u64,
     checksum_mismatch: bool,
     /// The source (= the mirror, once the changes are applied) at the snapshot.
     summary: Summary,
+    /// A full load's series (first and last week), its rows already computed into the temporary
+    /// tables recomputed_weekly_rentals and recomputed_weekly_film_demand; None without rentals.
+    full_series: Option<(String, String)>,
+    /// The weekly tables were empty: the full load copied its rows straight into them.
+    full_rows_in_place: bool,
 }
 
 /// Session settings for the run (this transaction only): memory for the big sorts, hashes and
@@ -63,7 +71,7 @@ pub fn lock_state(tx: &mut Transaction<'_>) -> Result<State> {
                 "select \
                      to_char(watermark_at at time zone 'UTC', '{TIMESTAMP_FORMAT}'), \
                      source_rows, \
-                     source_hash_sum \
+                     source_id_checksum \
                  from rollup.refresh_state \
                  for update"
             ),
@@ -76,8 +84,34 @@ pub fn lock_state(tx: &mut Transaction<'_>) -> Result<State> {
     Ok(State {
         watermark: row.get(0),
         source_rows: row.get(1),
-        source_hash_sum: row.get(2),
+        source_id_checksum: row.get(2),
     })
+}
+
+/// The run's temporary tables (dropped at commit): rental_change, what changed and how;
+/// weekly_events, the events of the weeks recomputed (weekly_events.sql).
+pub fn create_work_tables(tx: &mut Transaction<'_>) -> Result<()> {
+    tx.batch_execute(
+        "create temporary table rental_change ( \
+             rental_id integer not null, \
+             change_kind text not null, \
+             old_rental_week date, \
+             old_return_week date, \
+             old_inventory_id integer, \
+             new_rental_week date, \
+             new_return_week date, \
+             new_inventory_id integer \
+         ) on commit drop; \
+         create temporary table weekly_events ( \
+             film_id integer, \
+             week_beginning date not null, \
+             rentals_started bigint not null, \
+             rentals_returned bigint not null, \
+             returned_in_order bigint not null, \
+             returned_out_of_order bigint not null \
+         ) on commit drop",
+    )
+    .context("creating the temporary tables rental_change and weekly_events")
 }
 
 /// Logs how long a phase took (`-v`).
@@ -88,22 +122,27 @@ fn timed<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
     Ok(out)
 }
 
-/// A full load: empty the mirror and copy every row of the three tables into it.
+/// A full load: empty the mirror and copy every row of the three tables into it, tallying the
+/// weekly events of every rental on the way (into weekly_events).
 pub fn load_full(snapshot: &mut Snapshot<'_>, tx: &mut Transaction<'_>) -> Result<Loaded> {
     tx.batch_execute("truncate rollup.raw_rental, rollup.raw_inventory, rollup.raw_film")
         .context("emptying the mirror (rollup.raw_rental, raw_inventory, raw_film)")?;
     // Building the indexes once after the COPY is much faster than maintaining them per row.
     let indexes = drop_indexes(tx, "rollup.raw_rental")?;
+    let mut tally = RentalStream::new(Some(snapshot.film_of_copy()?));
     // FREEZE: the table was emptied in this transaction, so rows go in frozen (no later rewrite).
     let rows_read = timed("copied every rental into rollup.raw_rental", || {
-        snapshot.copy_into(
-            &rental_select(""),
-            tx,
-            &format!(
-                "copy rollup.raw_rental ({RENTAL_COLUMNS}) from stdin (format binary, freeze)"
-            ),
-            "copying rental into rollup.raw_rental",
-        )
+        snapshot.copy_rentals("", tx, "rollup.raw_rental", ", freeze", &mut tally)
+    })?;
+    if tally.rows as u64 != rows_read {
+        bail!(
+            "copied {rows_read} rentals but read {} in the COPY stream",
+            tally.rows
+        );
+    }
+    let films = snapshot.films()?;
+    let (full_series, full_rows_in_place) = timed("computed every week of both tables", || {
+        full_recompute(tx, &tally, &films)
     })?;
     rebuild_indexes(tx, "rollup.raw_rental", &indexes)?;
     copy_small_tables(
@@ -115,32 +154,115 @@ pub fn load_full(snapshot: &mut Snapshot<'_>, tx: &mut Transaction<'_>) -> Resul
     )?;
     timed("analyzed the mirror", || {
         tx.batch_execute(
-            "analyze rollup.raw_rental; analyze rollup.raw_inventory; analyze rollup.raw_film",
+            "analyze rollup.raw_rental; analyze rollup.raw_inventory; analyze rollup.raw_film; \
+             analyze recomputed_weekly_film_demand",
         )
         .context("analyzing the mirror")
     })?;
-    let row = tx
+    let last_update_max: Option<String> = tx
         .query_one(
             &format!(
-                "select \
-                     count(*), \
-                     coalesce(sum(raw_rental.row_hash), 0)::bigint, \
-                     to_char(max(raw_rental.last_update) at time zone 'UTC', '{TIMESTAMP_FORMAT}') \
-                 from rollup.raw_rental"
+                "select to_char( \
+                     (timestamptz '2000-01-01 00:00:00+00' + $1::bigint * interval '1 microsecond') \
+                         at time zone 'UTC', \
+                     '{TIMESTAMP_FORMAT}')"
             ),
-            &[],
+            &[&tally.last_update_max],
         )
-        .context("counting and checksumming rollup.raw_rental")?;
+        .context("formatting the latest last_update")?
+        .get(0);
     Ok(Loaded {
         read_since: None,
+        last_update_max,
         rows_read,
         checksum_mismatch: false,
         summary: Summary {
-            rows: row.get(0),
-            hash_sum: row.get(1),
-            last_update_max: row.get(2),
+            rows: tally.rows,
+            id_checksum: tally.id_checksum,
         },
+        full_series,
+        full_rows_in_place,
     })
+}
+
+/// Stores every row of both weekly tables, computed from the tallied events (stream.rs), into
+/// the temporary tables recomputed_weekly_rentals and recomputed_weekly_film_demand, from which
+/// the same MERGE as an incremental run's applies them. When both weekly tables are empty (the
+/// first run), a MERGE could only insert: the rows are copied straight into them instead.
+/// Returns the series and whether the rows went straight in.
+fn full_recompute(
+    tx: &mut Transaction<'_>,
+    tally: &RentalStream,
+    films: &[Film],
+) -> Result<(Option<(String, String)>, bool)> {
+    tx.batch_execute(
+        "create temporary table recomputed_weekly_rentals ( \
+             week_beginning date not null, \
+             new_rentals integer not null, \
+             returned_rentals integer not null, \
+             outstanding_rentals integer not null, \
+             rentals_out_during_week integer not null \
+         ) on commit drop; \
+         create temporary table recomputed_weekly_film_demand ( \
+             week_beginning date not null, \
+             film_id integer not null, \
+             title text not null, \
+             copies_owned integer not null, \
+             new_rentals integer not null, \
+             returned_rentals integer not null, \
+             outstanding_rentals integer not null, \
+             rentals_out_during_week integer not null \
+         ) on commit drop",
+    )
+    .context("creating the recomputed weekly tables")?;
+    let Some((first, last)) = tally.series() else {
+        return Ok((None, false));
+    };
+    let empty: bool = tx
+        .query_one(
+            "select not exists (select from rollup.weekly_rentals) \
+                 and not exists (select from rollup.weekly_film_demand)",
+            &[],
+        )
+        .context("looking into the weekly tables")?
+        .get(0);
+    let (rentals_table, film_table) = if empty {
+        ("rollup.weekly_rentals", "rollup.weekly_film_demand")
+    } else {
+        ("recomputed_weekly_rentals", "recomputed_weekly_film_demand")
+    };
+    let film_indexes = if empty {
+        drop_indexes(tx, "rollup.weekly_film_demand")?
+    } else {
+        Vec::new()
+    };
+    for (table, columns, rows) in [
+        (
+            rentals_table,
+            "week_beginning, new_rentals, returned_rentals, outstanding_rentals, \
+             rentals_out_during_week",
+            tally.weekly_rentals_copy(first, last)?,
+        ),
+        (
+            film_table,
+            "week_beginning, film_id, title, copies_owned, new_rentals, returned_rentals, \
+             outstanding_rentals, rentals_out_during_week",
+            tally.weekly_film_demand_copy(films, first, last)?,
+        ),
+    ] {
+        let mut writer = tx
+            .copy_in(&format!(
+                "copy {table} ({columns}) from stdin (format binary)"
+            ))
+            .with_context(|| format!("storing {table}"))?;
+        std::io::Write::write_all(&mut writer, &rows)
+            .with_context(|| format!("storing {table}"))?;
+        writer
+            .finish()
+            .with_context(|| format!("storing {table}"))?;
+    }
+    rebuild_indexes(tx, "rollup.weekly_film_demand", &film_indexes)?;
+    Ok((Some((format_week(first)?, format_week(last)?)), empty))
 }
 
 /// An incremental load: stage the rentals changed since the watermark minus the lookback, check
@@ -148,6 +270,7 @@ pub fn load_full(snapshot: &mut Snapshot<'_>, tx: &mut Transaction<'_>) -> Resul
 /// The mirror itself changes later, in [`merge`].
 pub fn load_changes(
     snapshot: &mut Snapshot<'_>,
+    second_source: Option<&mut Client>,
     tx: &mut Transaction<'_>,
     state: &State,
     lookback_seconds: u64,
@@ -173,106 +296,134 @@ pub fn load_changes(
         bail!("unexpected watermark text {read_since:?}");
     }
     tx.batch_execute(
-        "create temporary table stage_rental (like rollup.raw_rental including generated) on commit drop; \
+        "create temporary table stage_rental (like rollup.raw_rental) on commit drop; \
          create temporary table stage_deleted (rental_id integer primary key) on commit drop; \
          create temporary table stage_inventory (like rollup.raw_inventory) on commit drop; \
          create temporary table stage_film (like rollup.raw_film) on commit drop",
     )
     .context("creating the staging tables")?;
-    let copy_stage = format!("copy stage_rental ({RENTAL_COLUMNS}) from stdin (format binary)");
-    let mut rows_read = timed("copied the changed rentals", || {
-        snapshot.copy_into(
-            &rental_select(&format!(
-                "where rental.last_update >= '{read_since}'::timestamptz"
-            )),
-            tx,
-            &copy_stage,
-            "copying the changed rentals into stage_rental",
-        )
+    // With a second connection, the source counts and checksums its rental table while this one
+    // copies and stages the changed rows: the two scans overlap.
+    let snapshot_id = match &second_source {
+        Some(_) => Some(snapshot.export()?),
+        None => None,
+    };
+    let (mut rows_read, summary) = std::thread::scope(|scope| -> Result<(u64, Summary)> {
+        let checksum = second_source
+            .zip(snapshot_id)
+            .map(|(client, id)| scope.spawn(move || summary_in_snapshot(client, &id)));
+        let rows_read = timed("copied the changed rentals", || {
+            snapshot.copy_rentals(
+                &format!("where rental.last_update >= '{read_since}'::timestamptz"),
+                tx,
+                "stage_rental",
+                "",
+                &mut RentalStream::new(None),
+            )
+        })?;
+        tx.batch_execute("analyze stage_rental")
+            .context("analyzing stage_rental")?;
+        let summary = match checksum {
+            Some(thread) => timed("waited for the source's count and checksum", || {
+                thread
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("the checksum thread panicked"))?
+            })?,
+            None => timed("counted and checksummed the source", || snapshot.summary())?,
+        };
+        Ok((rows_read, summary))
     })?;
-    tx.batch_execute("analyze stage_rental")
-        .context("analyzing stage_rental")?;
-
-    let summary = timed("counted and checksummed the source", || snapshot.summary())?;
-    let expected = expected_summary(tx, state)?;
-    let checksum_mismatch = (expected.rows, expected.hash_sum) != (summary.rows, summary.hash_sum);
+    let expected = timed("worked out the mirror's count and checksum", || {
+        expected_summary(tx, state)
+    })?;
+    let checksum_mismatch = expected != summary;
     if checksum_mismatch {
         tracing::info!(
-            "rollup: the source has {} rentals (checksum {}), the mirror would have {} ({}): comparing the id sets",
+            "rollup: the source has {} rentals (id checksum {}), the mirror would have {} ({}): comparing the id sets",
             summary.rows,
-            summary.hash_sum,
+            summary.id_checksum,
             expected.rows,
-            expected.hash_sum
+            expected.id_checksum
         );
-        rows_read += timed("compared the id sets", || {
-            compare_id_sets(snapshot, tx, &copy_stage)
-        })?;
+        rows_read += timed("compared the id sets", || compare_id_sets(snapshot, tx))?;
         let after = expected_summary(tx, state)?;
-        if (after.rows, after.hash_sum) != (summary.rows, summary.hash_sum) {
+        if after != summary {
             bail!(
                 "the mirror still disagrees with the source after comparing the id sets: \
                  {} rentals (checksum {}) against {} ({}); nothing was changed",
                 after.rows,
-                after.hash_sum,
+                after.id_checksum,
                 summary.rows,
-                summary.hash_sum
+                summary.id_checksum
             );
         }
     }
-    copy_small_tables(snapshot, tx, "stage_inventory", "stage_film", false)?;
+    timed("copied inventory and film", || {
+        copy_small_tables(snapshot, tx, "stage_inventory", "stage_film", false)
+    })?;
+    let last_update_max: Option<String> = tx
+        .query_one(
+            &format!(
+                "select to_char(max(stage_rental.last_update) at time zone 'UTC', '{TIMESTAMP_FORMAT}') \
+                 from stage_rental"
+            ),
+            &[],
+        )
+        .context("reading the latest last_update staged")?
+        .get(0);
     Ok(Loaded {
         read_since: Some(read_since),
+        last_update_max,
         rows_read,
         checksum_mismatch,
         summary,
+        full_series: None,
+        full_rows_in_place: false,
     })
 }
 
-/// The mirror's count and checksum once the staged rows and deletes are applied.
+/// The mirror's count and id checksum once the staged rows and deletes are applied.
 fn expected_summary(tx: &mut Transaction<'_>, state: &State) -> Result<Summary> {
     let row = tx
         .query_one(
             "with \
              staged as ( \
                  select \
-                     count(*) filter (where raw_rental.rental_id is null) as new_rentals, \
-                     coalesce(sum(stage_rental.row_hash), 0) \
-                         - coalesce(sum(raw_rental.row_hash), 0) as hash_change \
+                     count(*) as new_rentals, \
+                     coalesce(sum(hashint4(stage_rental.rental_id)), 0) as id_change \
                  from stage_rental \
-                 left join rollup.raw_rental \
-                     on raw_rental.rental_id = stage_rental.rental_id \
+                 where not exists ( \
+                     select \
+                     from rollup.raw_rental \
+                     where raw_rental.rental_id = stage_rental.rental_id \
+                 ) \
              ), \
              deleted as ( \
                  select \
                      count(*) as deleted_rentals, \
-                     coalesce(sum(raw_rental.row_hash), 0) as hash_change \
+                     coalesce(sum(hashint4(raw_rental.rental_id)), 0) as id_change \
                  from stage_deleted \
                  inner join rollup.raw_rental \
                      on raw_rental.rental_id = stage_deleted.rental_id \
              ) \
              select \
                  $1::bigint + staged.new_rentals - deleted.deleted_rentals, \
-                 ($2::bigint + staged.hash_change - deleted.hash_change)::bigint \
+                 ($2::bigint + staged.id_change - deleted.id_change)::bigint \
              from staged \
              cross join deleted",
-            &[&state.source_rows, &state.source_hash_sum],
+            &[&state.source_rows, &state.source_id_checksum],
         )
-        .context("working out the mirror's count and checksum after the changes")?;
+        .context("working out the mirror's count and id checksum after the changes")?;
     Ok(Summary {
         rows: row.get(0),
-        hash_sum: row.get(1),
-        last_update_max: None,
+        id_checksum: row.get(1),
     })
 }
 
 /// Copies every rental id and row hash from the source, marks the mirror's rentals the source no
 /// longer has as deleted, and stages the rentals the mirror lacks or holds differently (changes
 /// the last_update window missed). Returns the rentals staged.
-fn compare_id_sets(
-    snapshot: &mut Snapshot<'_>,
-    tx: &mut Transaction<'_>,
-    copy_stage: &str,
-) -> Result<u64> {
+fn compare_id_sets(snapshot: &mut Snapshot<'_>, tx: &mut Transaction<'_>) -> Result<u64> {
     tx.batch_execute(
         "create temporary table source_rental_hash ( \
              rental_id integer not null, \
@@ -335,11 +486,12 @@ fn compare_id_sets(
             ids.join(",")
         )
     };
-    let rows = snapshot.copy_into(
-        &rental_select(&filter),
+    let rows = snapshot.copy_rentals(
+        &filter,
         tx,
-        copy_stage,
-        "copying the rentals changed outside the window into stage_rental",
+        "stage_rental",
+        "",
+        &mut RentalStream::new(None),
     )?;
     tx.batch_execute("analyze stage_rental")
         .context("analyzing stage_rental")?;
@@ -461,44 +613,28 @@ pub fn merge(
     options: &RefreshOptions,
 ) -> Result<RefreshReport> {
     let full = mode == Mode::Full;
-    tx.batch_execute(
-        "create temporary table rental_change ( \
-             rental_id integer not null, \
-             change_kind text not null, \
-             old_rental_week date, \
-             old_return_week date, \
-             old_inventory_id integer, \
-             new_rental_week date, \
-             new_return_week date, \
-             new_inventory_id integer \
-         ) on commit drop",
-    )
-    .context("creating rental_change")?;
-    tx.batch_execute(
-        "create temporary table weekly_events ( \
-             film_id integer, \
-             week_beginning date not null, \
-             rentals_started bigint not null, \
-             rentals_returned bigint not null, \
-             returned_in_order bigint not null, \
-             returned_out_of_order bigint not null \
-         ) on commit drop",
-    )
-    .context("creating weekly_events")?;
     let (inserted, updated, deleted, films_changed) = if full {
         (loaded.rows_read, 0, 0, true)
     } else {
         let (inserted, updated, deleted) = timed("applied the changes to the mirror", || {
             apply_rental_changes(tx)
         })?;
-        let films_changed = apply_small_table_changes(tx)?;
+        let films_changed = timed("compared inventory and film", || {
+            apply_small_table_changes(tx)
+        })?;
         (inserted, updated, deleted, films_changed)
     };
 
     let plan = if full {
-        // Every week: one pass over the whole mirror, and the series read off its events.
-        timed("computed the weekly events", || weekly_events(tx, None))?;
-        plan_from_events(tx)?
+        // Every week; load_full computed them all.
+        let (first, last) = loaded.full_series.clone().unzip();
+        Plan {
+            first_changed_week: None,
+            first_week: first.clone(),
+            last_week: last,
+            from_week: first.clone(),
+            film_from_week: first,
+        }
     } else {
         let mut plan = timed("planned the weeks", || plan(tx, films_changed))?;
         check_stored_prefix(tx, &mut plan)?;
@@ -518,21 +654,33 @@ pub fn merge(
         plan
     };
 
-    let weeks_recomputed = timed("merged rollup.weekly_rentals", || {
-        merge_weekly_rentals(tx, &plan)
-    })?;
-    // A full load rewrites every row of weekly_film_demand: building its index afterwards is
-    // faster than maintaining it row by row.
-    let film_indexes = if full {
-        drop_indexes(tx, "rollup.weekly_film_demand")?
+    let (weeks_recomputed, film_rows_recomputed) = if loaded.full_rows_in_place {
+        // The first load copied its rows straight into the empty tables.
+        let weeks = match (&plan.first_week, &plan.last_week) {
+            (Some(first), Some(last)) => weeks_between(tx, first, last)?,
+            _ => 0,
+        };
+        (weeks, weeks * stocked_films(tx)?)
     } else {
-        Vec::new()
+        let weeks = timed("merged rollup.weekly_rentals", || {
+            merge_weekly_rentals(tx, &plan, full)
+        })?;
+        // A full refresh rewrites every row of weekly_film_demand: building its index afterwards
+        // is faster than maintaining it row by row.
+        let film_indexes = if full {
+            drop_indexes(tx, "rollup.weekly_film_demand")?
+        } else {
+            Vec::new()
+        };
+        let film_rows = timed("merged rollup.weekly_film_demand", || {
+            merge_weekly_film_demand(tx, &plan, full)
+        })?;
+        rebuild_indexes(tx, "rollup.weekly_film_demand", &film_indexes)?;
+        (weeks, film_rows)
     };
-    let film_rows_recomputed = timed("merged rollup.weekly_film_demand", || {
-        merge_weekly_film_demand(tx, &plan)
+    timed("deleted the weeks outside the series", || {
+        delete_outside_series(tx, &plan, films_changed)
     })?;
-    rebuild_indexes(tx, "rollup.weekly_film_demand", &film_indexes)?;
-    delete_outside_series(tx, &plan, films_changed)?;
 
     let first_recomputed_week = if weeks_recomputed > 0 {
         plan.from_week.clone()
@@ -626,16 +774,23 @@ fn apply_rental_changes(tx: &mut Transaction<'_>) -> Result<(u64, u64, u64)> {
              return_date = stage_rental.return_date, \
              inventory_id = stage_rental.inventory_id, \
              last_update = stage_rental.last_update, \
-             row_hash = stage_rental.row_hash \
+             row_hash = stage_rental.row_hash, \
+             rental_week = stage_rental.rental_week, \
+             return_week = stage_rental.return_week, \
+             last_event_week = stage_rental.last_event_week \
          when not matched then insert ( \
-             rental_id, rental_date, return_date, inventory_id, last_update, row_hash \
+             rental_id, inventory_id, rental_date, return_date, last_update, row_hash, \
+             rental_week, return_week, last_event_week \
          ) values ( \
              stage_rental.rental_id, \
+             stage_rental.inventory_id, \
              stage_rental.rental_date, \
              stage_rental.return_date, \
-             stage_rental.inventory_id, \
              stage_rental.last_update, \
-             stage_rental.row_hash \
+             stage_rental.row_hash, \
+             stage_rental.rental_week, \
+             stage_rental.return_week, \
+             stage_rental.last_event_week \
          )",
     )
     .context("applying the changed and deleted rentals to rollup.raw_rental")?;
@@ -859,7 +1014,7 @@ fn check_stored_prefix(tx: &mut Transaction<'_>, plan: &mut Plan) -> Result<()> 
 }
 
 /// Fills the temporary table weekly_events (weekly_events.sql) with the events from the week
-/// before `from` on (`None`: all of them).
+/// before `from` on.
 fn weekly_events(tx: &mut Transaction<'_>, from: Option<&str>) -> Result<()> {
     tx.execute(
         &format!("insert into weekly_events {WEEKLY_EVENTS_SQL}"),
@@ -869,31 +1024,6 @@ fn weekly_events(tx: &mut Transaction<'_>, from: Option<&str>) -> Result<()> {
     tx.batch_execute("analyze weekly_events")
         .context("analyzing weekly_events")?;
     Ok(())
-}
-
-/// The plan of a full load: every week, the series read off the events of every rental.
-fn plan_from_events(tx: &mut Transaction<'_>) -> Result<Plan> {
-    let row = tx
-        .query_one(
-            &format!(
-                "select \
-                     to_char(min(weekly_events.week_beginning) filter ( \
-                         where weekly_events.rentals_started > 0 \
-                     ), '{DATE_FORMAT}'), \
-                     to_char(max(weekly_events.week_beginning), '{DATE_FORMAT}') \
-                 from weekly_events"
-            ),
-            &[],
-        )
-        .context("reading the first and last week off weekly_events")?;
-    let first_week: Option<String> = row.get(0);
-    Ok(Plan {
-        first_changed_week: None,
-        first_week: first_week.clone(),
-        last_week: row.get(1),
-        from_week: first_week.clone(),
-        film_from_week: first_week,
-    })
 }
 
 /// Number of weeks from `first` to `last`, both included.
@@ -908,8 +1038,9 @@ fn weeks_between(tx: &mut Transaction<'_>, first: &str, last: &str) -> Result<u6
     Ok(weeks as u64)
 }
 
-/// MERGEs the recomputed weeks into rollup.weekly_rentals; returns the weeks recomputed.
-fn merge_weekly_rentals(tx: &mut Transaction<'_>, plan: &Plan) -> Result<u64> {
+/// MERGEs the recomputed weeks into rollup.weekly_rentals; returns the weeks recomputed. The
+/// rows come from weekly_rentals.sql, or for a full load from recomputed_weekly_rentals.
+fn merge_weekly_rentals(tx: &mut Transaction<'_>, plan: &Plan, full: bool) -> Result<u64> {
     let (Some(first), Some(from), Some(last)) =
         (&plan.first_week, &plan.from_week, &plan.last_week)
     else {
@@ -919,10 +1050,15 @@ fn merge_weekly_rentals(tx: &mut Transaction<'_>, plan: &Plan) -> Result<u64> {
     if weeks == 0 {
         return Ok(0);
     }
+    let (recomputed, params): (&str, Vec<&(dyn postgres::types::ToSql + Sync)>) = if full {
+        ("select * from recomputed_weekly_rentals", vec![])
+    } else {
+        (WEEKLY_RENTALS_SQL, vec![first, from, last])
+    };
     tx.execute(
         &format!(
             "merge into rollup.weekly_rentals \
-             using ({WEEKLY_RENTALS_SQL}) as recomputed \
+             using ({recomputed}) as recomputed \
                  on weekly_rentals.week_beginning = recomputed.week_beginning \
              when matched and ( \
                  weekly_rentals.new_rentals, \
@@ -953,14 +1089,16 @@ fn merge_weekly_rentals(tx: &mut Transaction<'_>, plan: &Plan) -> Result<u64> {
                  recomputed.rentals_out_during_week \
              )"
         ),
-        &[first, from, last],
+        &params,
     )
     .context("merging the recomputed weeks into rollup.weekly_rentals")?;
     Ok(weeks)
 }
 
 /// MERGEs the recomputed film weeks into rollup.weekly_film_demand; returns the rows recomputed.
-fn merge_weekly_film_demand(tx: &mut Transaction<'_>, plan: &Plan) -> Result<u64> {
+/// The rows come from weekly_film_demand.sql, or for a full load from
+/// recomputed_weekly_film_demand.
+fn merge_weekly_film_demand(tx: &mut Transaction<'_>, plan: &Plan, full: bool) -> Result<u64> {
     let (Some(first), Some(from), Some(last)) =
         (&plan.first_week, &plan.film_from_week, &plan.last_week)
     else {
@@ -970,10 +1108,15 @@ fn merge_weekly_film_demand(tx: &mut Transaction<'_>, plan: &Plan) -> Result<u64
     if weeks == 0 {
         return Ok(0);
     }
+    let (recomputed, params): (&str, Vec<&(dyn postgres::types::ToSql + Sync)>) = if full {
+        ("select * from recomputed_weekly_film_demand", vec![])
+    } else {
+        (WEEKLY_FILM_DEMAND_SQL, vec![first, from, last])
+    };
     tx.execute(
         &format!(
             "merge into rollup.weekly_film_demand \
-             using ({WEEKLY_FILM_DEMAND_SQL}) as recomputed \
+             using ({recomputed}) as recomputed \
                  on weekly_film_demand.week_beginning = recomputed.week_beginning \
                  and weekly_film_demand.film_id = recomputed.film_id \
              when matched and ( \
@@ -1017,9 +1160,14 @@ fn merge_weekly_film_demand(tx: &mut Transaction<'_>, plan: &Plan) -> Result<u64
                  recomputed.rentals_out_during_week \
              )"
         ),
-        &[first, from, last],
+        &params,
     )
     .context("merging the recomputed weeks into rollup.weekly_film_demand")?;
+    Ok(weeks * stocked_films(tx)?)
+}
+
+/// Films with at least one inventory copy (and a film row), in the mirror.
+fn stocked_films(tx: &mut Transaction<'_>) -> Result<u64> {
     let films: i64 = tx
         .query_one(
             "select count(distinct raw_inventory.film_id) \
@@ -1030,7 +1178,7 @@ fn merge_weekly_film_demand(tx: &mut Transaction<'_>, plan: &Plan) -> Result<u64
         )
         .context("counting the stocked films")?
         .get(0);
-    Ok(weeks * films as u64)
+    Ok(films as u64)
 }
 
 /// Deletes the weeks before the first week or after the last (PostgreSQL 15 has no MERGE ...
@@ -1081,8 +1229,8 @@ fn write_state(
         "update rollup.refresh_state set \
              watermark_at = $1::text::timestamptz, \
              source_rows = $2, \
-             source_hash_sum = $3, \
-             last_update_max_at = $4::text::timestamptz, \
+             source_id_checksum = $3, \
+             last_update_max_at = greatest(last_update_max_at, $4::text::timestamptz), \
              last_run_at = clock_timestamp(), \
              last_mode = $5, \
              last_lookback_seconds = $6, \
@@ -1098,8 +1246,8 @@ fn write_state(
         &[
             &report.watermark,
             &loaded.summary.rows,
-            &loaded.summary.hash_sum,
-            &loaded.summary.last_update_max,
+            &loaded.summary.id_checksum,
+            &loaded.last_update_max,
             &report.mode.name(),
             &i64::try_from(options.lookback_seconds).unwrap_or(i64::MAX),
             &as_i64(report.rows_read),

@@ -3,16 +3,16 @@
 -- Grain: one row per film and week with at least one rental or return, from the week before $1
 --        (events_from_week) on; film_id is NULL for rentals whose inventory copy is not in
 --        rollup.raw_inventory.
--- Purpose: the one pass over the mirror a run makes. The runner inserts these rows into a
---          temporary table of the same name; weekly_rentals.sql and weekly_film_demand.sql
---          compute the weekly tables from it with running sums. A full load reads every rental;
---          an incremental run only the rentals with an event in the weeks it recomputes (the
---          index on last_event_week finds them).
+-- Purpose: the one pass over the mirror an incremental run makes. The runner inserts these rows
+--          into a temporary table of the same name; weekly_rentals.sql and weekly_film_demand.sql
+--          compute the weekly tables from it with running sums. The run reads only the rentals
+--          with an event in the weeks it recomputes (the index on last_event_week finds them).
+--          A full load tallies the same events from the rows as they stream into the mirror
+--          (src/rollup/tally.rs), so it needs no second pass over millions of rows.
 -- Sources: rollup.raw_rental, rollup.raw_inventory.
 -- Parameters (text, YYYY-MM-DD):
 --   $1 events_from_week  the first week recomputed; events of the week before it are kept too,
---                        because a return in week w - 7 decides who was out during week w;
---                        NULL for every week (a full load)
+--                        because a return in week w - 7 decides who was out during week w
 --
 -- A rental is rented in its rental week rw and returned in its return week tw (NULL while out).
 -- Out of order means returned in a week before the one it was rented in (bad data, but the
@@ -34,8 +34,7 @@ raw_rental as (
         raw_rental.return_week
     from rollup.raw_rental
     -- a rental whose latest event is earlier has no event from the week before $1 on
-    where $1::text is null
-        or raw_rental.last_event_week >= $1::text::date - 7
+    where raw_rental.last_event_week >= $1::text::date - 7
 ),
 
 raw_inventory as (
@@ -85,8 +84,7 @@ final as (
         ), 0) as returned_out_of_order
     from rental_groups
     -- NULL: the return-week grouping of rentals not returned
-    where rental_groups.week_beginning is not null
-        and ($1::text is null or rental_groups.week_beginning >= $1::text::date - 7)
+    where rental_groups.week_beginning >= $1::text::date - 7
     group by
         rental_groups.film_id,
         rental_groups.week_beginning

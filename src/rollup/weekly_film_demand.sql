@@ -73,28 +73,33 @@ weekly_film_demand_before as (
         and refresh_plan.from_week > refresh_plan.first_week
 ),
 
-films as (
+copies as (
     select
         raw_inventory.film_id,
-        raw_film.title,
         count(*) as copies_owned
     from raw_inventory
+    group by raw_inventory.film_id
+),
+
+films as (
+    select
+        copies.film_id,
+        raw_film.title,
+        copies.copies_owned
+    from copies
     inner join raw_film
-        on raw_film.film_id = raw_inventory.film_id
-    group by
-        raw_inventory.film_id,
-        raw_film.title
+        on raw_film.film_id = copies.film_id
 ),
 
 weeks as (
     -- from the week before from_week: its returns decide who was out during from_week
-    select week_beginning::date as week_beginning
+    -- (integers, so the planner knows how many weeks there are)
+    select (refresh_plan.from_week - 7 + 7 * week_number)::date as week_beginning
     from refresh_plan
     cross join lateral generate_series(
-        refresh_plan.from_week - 7,
-        refresh_plan.last_week,
-        interval '7 days'
-    ) as week_beginning
+        0,
+        (refresh_plan.last_week - refresh_plan.from_week) / 7 + 1
+    ) as week_number
 ),
 
 film_weeks as (

@@ -63,13 +63,13 @@ weekly_rentals_before as (
 
 weeks as (
     -- from the week before from_week: its returns decide who was out during from_week
-    select week_beginning::date as week_beginning
+    -- (integers, so the planner knows how many weeks there are)
+    select (refresh_plan.from_week - 7 + 7 * week_number)::date as week_beginning
     from refresh_plan
     cross join lateral generate_series(
-        refresh_plan.from_week - 7,
-        refresh_plan.last_week,
-        interval '7 days'
-    ) as week_beginning
+        0,
+        (refresh_plan.last_week - refresh_plan.from_week) / 7 + 1
+    ) as week_number
 ),
 
 all_weeks as (
