@@ -45,6 +45,12 @@ impl TableWriter {
         columns: &[&str],
     ) -> Result<Self> {
         let mut conn = MysqlConn::connect(target, connect_timeout, false)?;
+        // A stream can sit idle for minutes: raw_rejects stays open through the whole stage, and a
+        // sparse table fills a chunk slowly. The server drops a LOAD DATA that sends nothing for
+        // net_read_timeout (30 s by default), so allow a day.
+        conn.conn
+            .query_drop("set session net_read_timeout = 86400")
+            .with_context(|| format!("preparing the load of {table}"))?;
         let (sender, receiver) = sync_channel::<Vec<u8>>(DEPTH);
         let receiver = Arc::new(Mutex::new(receiver));
         conn.conn
