@@ -124,6 +124,8 @@ pub struct Snapshot<'a> {
     tx: Transaction<'a>,
     /// The source's clock when the snapshot began (`now()`): the next run's watermark.
     pub taken_at: String,
+    /// A standby: snapshots cannot be exported there.
+    in_recovery: bool,
 }
 
 impl<'a> Snapshot<'a> {
@@ -149,14 +151,20 @@ impl<'a> Snapshot<'a> {
         tx.batch_execute("set local jit = off")
             .context("setting jit = off at the source")?;
         // The first query fixes the snapshot; now() is the transaction's start, just before it.
-        let taken_at: String = tx
+        let row = tx
             .query_one(
-                &format!("select to_char(now() at time zone 'UTC', '{TIMESTAMP_FORMAT}')"),
+                &format!(
+                    "select to_char(now() at time zone 'UTC', '{TIMESTAMP_FORMAT}'), \
+                         pg_is_in_recovery()"
+                ),
                 &[],
             )
-            .context("reading the source's clock")?
-            .get(0);
-        Ok(Self { tx, taken_at })
+            .context("reading the source's clock")?;
+        Ok(Self {
+            tx,
+            taken_at: row.get(0),
+            in_recovery: row.get(1),
+        })
     }
 
     /// Count and id checksum of the source's rental table (one scan; the primary key's index
@@ -165,14 +173,18 @@ impl<'a> Snapshot<'a> {
         summary(&mut self.tx)
     }
 
-    /// Exports the snapshot for [`summary_in_snapshot`] on another connection.
-    pub fn export(&mut self) -> Result<String> {
+    /// Exports the snapshot for [`summary_in_snapshot`] on another connection; None on a
+    /// standby, which cannot export snapshots.
+    pub fn export(&mut self) -> Result<Option<String>> {
+        if self.in_recovery {
+            return Ok(None);
+        }
         let id: String = self
             .tx
             .query_one("select pg_export_snapshot()", &[])
             .context("exporting the source snapshot")?
             .get(0);
-        Ok(id)
+        Ok(Some(id))
     }
 
     /// Streams `select` out of the source with binary COPY into `copy_in` (a `COPY ... FROM

@@ -305,7 +305,7 @@ pub fn load_changes(
     // With a second connection, the source counts and checksums its rental table while this one
     // copies and stages the changed rows: the two scans overlap.
     let snapshot_id = match &second_source {
-        Some(_) => Some(snapshot.export()?),
+        Some(_) => snapshot.export()?,
         None => None,
     };
     let (mut rows_read, summary) = std::thread::scope(|scope| -> Result<(u64, Summary)> {
