@@ -138,6 +138,10 @@ pub fn refresh(connections: &ConnectionArgs, options: &RollupArgs) -> Result<Ste
     // A second connection counts and checksums the source while the first copies the changes.
     let mut second_source = connect_source(connections, timeout)?;
     let mut rollup = connect_rollup(connections, timeout)?;
+    let checks = crate::check::checks(
+        crate::cli::Target::Rollup,
+        connections.migrations_dir.as_deref(),
+    )?;
     let report = run(
         &mut source.client,
         Some(&mut second_source.client),
@@ -147,6 +151,7 @@ pub fn refresh(connections: &ConnectionArgs, options: &RollupArgs) -> Result<Ste
             lookback_seconds: options.lookback,
             fail_before_commit: false,
         },
+        &checks,
     )?;
     Ok(StepOutcome {
         rows: Some(match report.mode {
@@ -181,7 +186,7 @@ pub fn refresh_with(
     rollup: &mut Client,
     options: &RefreshOptions,
 ) -> Result<RefreshReport> {
-    run(source, None, rollup, options)
+    run(source, None, rollup, options, &[])
 }
 
 /// [`refresh_with`], with an optional second connection to the source for the checksum scan.
@@ -190,6 +195,7 @@ fn run(
     second_source: Option<&mut Client>,
     rollup: &mut Client,
     options: &RefreshOptions,
+    checks: &[crate::check::Check],
 ) -> Result<RefreshReport> {
     let mut tx = rollup
         .transaction()
@@ -218,12 +224,53 @@ fn run(
     snapshot.finish()?;
 
     let report = target::merge(&mut tx, mode, &loaded, &watermark, options)?;
+    crate::drill::point("rollup:before-commit");
+    audit(&mut tx, checks)?;
     if options.fail_before_commit {
         anyhow::bail!("failing before the commit, as asked (test hook)");
     }
     tx.commit()
         .context("committing the rollup (mirror, weekly tables, watermark)")?;
     Ok(report)
+}
+
+/// Write, audit, publish: the data checks read the uncommitted tables inside the run's transaction;
+/// a failing `fail` check rolls everything back (mirror, tables and watermark stay as they were).
+fn audit(tx: &mut postgres::Transaction<'_>, checks: &[crate::check::Check]) -> Result<()> {
+    use crate::check::Status;
+    let results = crate::check::run_checks_with(
+        |sql, sample| crate::pg_conn::query_check(tx, sql, sample),
+        checks,
+        &[],
+    )?;
+    for result in results.iter().filter(|r| r.status != Status::Pass) {
+        tracing::warn!("rollup: check {result}");
+    }
+    let failed: Vec<String> = results
+        .iter()
+        .filter(|r| r.status == Status::Fail)
+        .map(|r| {
+            format!(
+                "{} ({} rows, e.g. {})",
+                r.name,
+                r.rows_found,
+                r.sample.join(" ")
+            )
+        })
+        .collect();
+    if !failed.is_empty() {
+        anyhow::bail!(
+            "data checks failed, nothing committed: {}",
+            failed.join("; ")
+        );
+    }
+    if !checks.is_empty() {
+        tracing::info!(
+            "rollup: {} data checks passed before the commit",
+            results.len()
+        );
+    }
+    Ok(())
 }
 
 /// What `runner status` shows for the rollup beyond the common fields; `None` before a first run.

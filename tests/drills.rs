@@ -5,7 +5,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Instant;
 
@@ -245,4 +245,131 @@ fn least_privilege_user_runs_migrate_check_and_status() {
         run_ok(&mut with_user(&["status", "movies"]));
         admin.query_drop(format!("drop user '{user}'@'%'")).unwrap();
     }
+}
+
+/// The rollup's rows as text (weekly tables and the mirror), for comparing runs.
+fn rollup_snapshot(rollup: &PgDb) -> Vec<String> {
+    let mut client = rollup.client();
+    let mut out = Vec::new();
+    for table in [
+        "rollup.weekly_rentals",
+        "rollup.weekly_film_demand",
+        "rollup.raw_rental",
+    ] {
+        let rows = client
+            .simple_query(&format!("select * from {table} order by 1, 2"))
+            .unwrap();
+        for message in rows {
+            if let postgres::SimpleQueryMessage::Row(row) = message {
+                let cells: Vec<&str> = (0..row.len())
+                    .map(|i| row.get(i).unwrap_or("NULL"))
+                    .collect();
+                out.push(format!("{table}: {}", cells.join(",")));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn rollup_killed_inside_its_transaction_then_rerun_equals_an_uninterrupted_run() {
+    let source = pagila_fixture_source("drill_src");
+    let reference = PgDb::unique("drill_ref");
+    let rollup = PgDb::unique("drill_rollup");
+    let runner_with = |db: &PgDb| {
+        let mut cmd = runner_for(None, Some(db));
+        cmd.env("PAGILA_DATABASE_URL", source.url())
+            .args(["migrate", "rollup"]);
+        cmd
+    };
+    run_ok(&mut runner_with(&reference));
+    let want = rollup_snapshot(&reference);
+    assert!(!want.is_empty());
+
+    // First run (full load) dies just before its commit: nothing of it may remain.
+    let crashed = run(runner_with(&rollup).env("RUNNER_CRASH_AT", "rollup:before-commit"));
+    assert_ne!(crashed.code, 0, "{crashed}");
+    assert!(
+        rollup_snapshot(&rollup).is_empty(),
+        "a crashed run left rows behind"
+    );
+    run_ok(&mut runner_with(&rollup));
+    assert_eq!(rollup_snapshot(&rollup), want);
+
+    // An incremental run dies the same way after a source change; the rerun catches up exactly.
+    source
+        .client()
+        .batch_execute("update rental set return_date = rental_date + interval '3 days' where rental_id in (select rental_id from rental where return_date is null order by rental_id limit 5)")
+        .unwrap();
+    let crashed = run(runner_with(&rollup).env("RUNNER_CRASH_AT", "rollup:before-commit"));
+    assert_ne!(crashed.code, 0, "{crashed}");
+    assert_eq!(
+        rollup_snapshot(&rollup),
+        want,
+        "the crashed incremental run changed the tables"
+    );
+    run_ok(&mut runner_with(&rollup));
+    run_ok(&mut runner_with(&reference));
+    assert_eq!(rollup_snapshot(&rollup), rollup_snapshot(&reference));
+    let outcomes: Vec<String> = rollup
+        .client()
+        .query("select outcome from runner_runs order by run_id", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["abandoned", "succeeded", "abandoned", "succeeded"]
+    );
+}
+
+#[test]
+fn rollup_failing_check_commits_nothing() {
+    let source = pagila_fixture_source("audit_src");
+    let rollup = PgDb::unique("audit_rollup");
+    let dir = migrations_with("rollup", &[]);
+    let checks = dir.path().join("rollup/checks");
+    std::fs::create_dir_all(&checks).unwrap();
+    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/rollup/checks");
+    for entry in std::fs::read_dir(real).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, checks.join(path.file_name().unwrap())).unwrap();
+    }
+    let runner_with_dir = || {
+        let mut cmd = runner_for(None, Some(&rollup));
+        cmd.env("PAGILA_DATABASE_URL", source.url())
+            .env("RUNNER_MIGRATIONS_DIR", dir.path())
+            .args(["migrate", "rollup"]);
+        cmd
+    };
+    let good = run_ok(&mut runner_with_dir());
+    assert!(
+        good.stderr.contains("data checks passed before the commit"),
+        "{good}"
+    );
+    let before = rollup_snapshot(&rollup);
+
+    // A check that the new data breaks: no week may have more than 100 new rentals.
+    std::fs::write(
+        checks.join("at_most_100_new.sql"),
+        "-- severity: fail\n-- description: test only\nselect week_beginning, new_rentals from rollup.weekly_rentals where new_rentals > 100\n",
+    )
+    .unwrap();
+    source
+        .client()
+        .batch_execute("update rental set return_date = null where rental_id in (select rental_id from rental order by rental_id limit 3)")
+        .unwrap();
+    let r = run(&mut runner_with_dir());
+    assert_eq!(r.code, 1, "{r}");
+    assert!(
+        r.stderr
+            .contains("data checks failed, nothing committed: at_most_100_new"),
+        "{r}"
+    );
+    assert_eq!(
+        rollup_snapshot(&rollup),
+        before,
+        "a failed check changed the tables"
+    );
 }
