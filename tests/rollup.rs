@@ -395,9 +395,10 @@ fn status_json_shows_watermark_changed_rows_and_weeks_recomputed() {
 }
 
 /// A login role that can SELECT rental, inventory and film, and nothing else: no temporary
-/// tables, no other table, no function creation. Dropped at the end of the test.
+/// tables, no other table, no function creation. Dropped at the end of the test, with its grants.
 struct ReaderRole {
     name: String,
+    source_url: String,
 }
 
 impl ReaderRole {
@@ -420,7 +421,10 @@ impl ReaderRole {
                  grant select on public.rental, public.inventory, public.film to {name}"
             ))
             .unwrap();
-        Self { name }
+        Self {
+            name,
+            source_url: source.url(),
+        }
     }
 
     fn url(&self, db: &PgDb) -> String {
@@ -433,9 +437,11 @@ impl ReaderRole {
 
 impl Drop for ReaderRole {
     fn drop(&mut self) {
-        if let Ok(mut c) =
-            postgres::Client::connect(&format!("{}/postgres", postgres_server_url()), NoTls)
-        {
+        // Its grants live in the source database (and on it): revoke them there first.
+        if let Ok(mut c) = Client::connect(&self.source_url, NoTls) {
+            let _ = c.batch_execute(&format!("drop owned by {}", self.name));
+        }
+        if let Ok(mut c) = Client::connect(&format!("{}/postgres", postgres_server_url()), NoTls) {
             let _ = c.batch_execute(&format!("drop role if exists {}", self.name));
         }
     }
@@ -478,7 +484,6 @@ fn a_source_role_with_only_select_on_the_three_tables_is_enough() {
         &mut rollup.client(),
         "read through the reader role",
     );
-    drop(source);
 }
 
 #[test]
