@@ -678,9 +678,12 @@ pub fn merge(
         rebuild_indexes(tx, "rollup.weekly_film_demand", &film_indexes)?;
         (weeks, film_rows)
     };
-    timed("deleted the weeks outside the series", || {
-        delete_outside_series(tx, &plan, films_changed)
-    })?;
+    if !loaded.full_rows_in_place {
+        // (Rows copied into empty tables are all inside the series.)
+        timed("deleted the weeks outside the series", || {
+            delete_outside_series(tx, &plan, films_changed)
+        })?;
+    }
 
     let first_recomputed_week = if weeks_recomputed > 0 {
         plan.from_week.clone()
