@@ -3,9 +3,9 @@
 //!
 //! One run: in one REPEATABLE READ snapshot of the source (SELECT only), copy the rentals changed
 //! since the last run (`last_update` at or after the watermark minus the lookback) with binary
-//! `COPY`, check the count and checksum of the whole rental table against the mirror (and only on
-//! a mismatch compare the id sets, which finds deletes and changes the window missed), and copy
-//! the small inventory and film tables whole. Then, in one transaction of the rollup database:
+//! `COPY`, check the count and id checksum of the whole rental table against the mirror (and only
+//! on a mismatch compare the id sets and row hashes, which finds deletes and whatever the window
+//! missed), and copy the small inventory and film tables whole. Then, in one transaction of the rollup database:
 //! apply the changes to the mirror (`rollup.raw_*`), work out the first week any change touched,
 //! recompute the weeks from there with running sums over weekly events, `MERGE` them into both
 //! tables, delete the weeks the series no longer covers, and move the watermark. A run that dies

@@ -1,8 +1,9 @@
-//! Reads from the Pagila source. One REPEATABLE READ, READ ONLY transaction per run, so the rows
-//! copied, the count and checksum of the rental table and its id set all describe the same
-//! moment. SELECT on rental, inventory and film is all it needs: no temporary table, no function
-//! is created there; rows leave with binary `COPY (select ...) TO STDOUT` straight into a
-//! `COPY ... FROM STDIN` of the rollup database, and nothing is parsed on the way.
+//! Reads from the Pagila source. One REPEATABLE READ, READ ONLY transaction per run (shared with a
+//! second connection for the count and id checksum), so the rows copied, the checksum and the id
+//! set all describe the same moment. SELECT on rental, inventory and film is all it needs: no
+//! temporary table, no function is created there; rows leave with binary
+//! `COPY (select ...) TO STDOUT` into a `COPY ... FROM STDIN` of the rollup database, rentals
+//! through stream.rs, which adds their weeks.
 
 use std::io::{BufRead, Write};
 

@@ -1,7 +1,8 @@
 //! The rollup database's side of a run, all in the caller's one transaction: loading the mirror
 //! (`rollup.raw_*`) in full or by changes, finding the first week a change touched, recomputing
-//! the weeks from there (weekly_rentals.sql, weekly_film_demand.sql) and `MERGE`-ing them, deleting
-//! the weeks the series no longer covers, and the state row (`rollup.refresh_state`).
+//! the weeks from there (weekly_events.sql, weekly_rentals.sql, weekly_film_demand.sql; a full
+//! load's rows come from stream.rs) and `MERGE`-ing them, deleting the weeks the series no longer
+//! covers, and the state row (`rollup.refresh_state`).
 
 use std::time::Instant;
 
