@@ -210,6 +210,46 @@ pub fn substitute(sql: &str, rename: &[(String, String)]) -> String {
     out
 }
 
+/// Counts of a checks run.
+pub struct Tally {
+    pub passed: usize,
+    pub warned: usize,
+    pub failed: usize,
+}
+
+/// The publishing gate: logs every check that did not pass, and fails naming each failed `fail`
+/// check with its first rows; `nothing` says what the failure prevented ("published", "committed").
+pub fn gate(target: Target, results: &[CheckResult], nothing: &str) -> Result<Tally> {
+    for result in results.iter().filter(|r| r.status != Status::Pass) {
+        tracing::warn!("{target}: check {result}");
+    }
+    let count = |s: Status| results.iter().filter(|r| r.status == s).count();
+    let tally = Tally {
+        passed: count(Status::Pass),
+        warned: count(Status::Warn),
+        failed: count(Status::Fail),
+    };
+    if tally.failed > 0 {
+        let failed: Vec<String> = results
+            .iter()
+            .filter(|r| r.status == Status::Fail)
+            .map(|r| {
+                format!(
+                    "{} ({} rows, e.g. {})",
+                    r.name,
+                    r.rows_found,
+                    r.sample.join(" ")
+                )
+            })
+            .collect();
+        bail!(
+            "data checks failed, nothing {nothing}: {}",
+            failed.join("; ")
+        );
+    }
+    Ok(tally)
+}
+
 /// `runner check`: every check of each target against the live tables; fails if a `fail` check does.
 pub fn run(args: &CheckArgs) -> Result<()> {
     let mut failed = Vec::new();

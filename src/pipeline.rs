@@ -103,35 +103,12 @@ fn audit(
     checks: &[crate::check::Check],
     rename: &[(String, String)],
 ) -> Result<StepOutcome> {
-    use crate::check::Status;
     let results = crate::check::run_checks(work, checks, rename)?;
-    for result in results.iter().filter(|r| r.status != Status::Pass) {
-        tracing::warn!("movies: check {result}");
-    }
-    let count = |s: Status| results.iter().filter(|r| r.status == s).count();
-    let (passed, warned, failed) = (
-        count(Status::Pass),
-        count(Status::Warn),
-        count(Status::Fail),
-    );
-    if failed > 0 {
-        let names: Vec<String> = results
-            .iter()
-            .filter(|r| r.status == Status::Fail)
-            .map(|r| {
-                format!(
-                    "{} ({} rows, e.g. {})",
-                    r.name,
-                    r.rows_found,
-                    r.sample.join(" ")
-                )
-            })
-            .collect();
-        bail!(
-            "data checks failed, nothing published: {}",
-            names.join("; ")
-        );
-    }
+    let crate::check::Tally {
+        passed,
+        warned,
+        failed,
+    } = crate::check::gate(Target::Movies, &results, "published")?;
     Ok(StepOutcome {
         rows: Some(failed as u64),
         detail: Some(format!(

@@ -237,33 +237,12 @@ fn run(
 /// Write, audit, publish: the data checks read the uncommitted tables inside the run's transaction;
 /// a failing `fail` check rolls everything back (mirror, tables and watermark stay as they were).
 fn audit(tx: &mut postgres::Transaction<'_>, checks: &[crate::check::Check]) -> Result<()> {
-    use crate::check::Status;
     let results = crate::check::run_checks_with(
         |sql, sample| crate::pg_conn::query_check(tx, sql, sample),
         checks,
         &[],
     )?;
-    for result in results.iter().filter(|r| r.status != Status::Pass) {
-        tracing::warn!("rollup: check {result}");
-    }
-    let failed: Vec<String> = results
-        .iter()
-        .filter(|r| r.status == Status::Fail)
-        .map(|r| {
-            format!(
-                "{} ({} rows, e.g. {})",
-                r.name,
-                r.rows_found,
-                r.sample.join(" ")
-            )
-        })
-        .collect();
-    if !failed.is_empty() {
-        anyhow::bail!(
-            "data checks failed, nothing committed: {}",
-            failed.join("; ")
-        );
-    }
+    crate::check::gate(crate::cli::Target::Rollup, &results, "committed")?;
     if !checks.is_empty() {
         tracing::info!(
             "rollup: {} data checks passed before the commit",
