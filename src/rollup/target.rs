@@ -1042,6 +1042,34 @@ fn weeks_between(tx: &mut Transaction<'_>, first: &str, last: &str) -> Result<u6
     Ok(weeks as u64)
 }
 
+/// `merge into rollup.<table> using (<source>)`: rows matched on `keys`; a matched row is updated
+/// only when one of `values` differs (so unchanged weeks are not rewritten); a new row is inserted.
+fn merge_statement(table: &str, keys: &[&str], values: &[&str], source: &str) -> String {
+    let on: Vec<String> = keys
+        .iter()
+        .map(|k| format!("{table}.{k} = recomputed.{k}"))
+        .collect();
+    let target: Vec<String> = values.iter().map(|v| format!("{table}.{v}")).collect();
+    let recomputed: Vec<String> = values.iter().map(|v| format!("recomputed.{v}")).collect();
+    let set: Vec<String> = values
+        .iter()
+        .map(|v| format!("{v} = recomputed.{v}"))
+        .collect();
+    let columns: Vec<&str> = keys.iter().chain(values).copied().collect();
+    let inserted: Vec<String> = columns.iter().map(|c| format!("recomputed.{c}")).collect();
+    format!(
+        "merge into rollup.{table} using ({source}) as recomputed on {} \
+         when matched and ({}) is distinct from ({}) then update set {} \
+         when not matched then insert ({}) values ({})",
+        on.join(" and "),
+        target.join(", "),
+        recomputed.join(", "),
+        set.join(", "),
+        columns.join(", "),
+        inserted.join(", "),
+    )
+}
+
 /// MERGEs the recomputed weeks into rollup.weekly_rentals; returns the weeks recomputed. The
 /// rows come from weekly_rentals.sql, or for a full load from recomputed_weekly_rentals.
 fn merge_weekly_rentals(tx: &mut Transaction<'_>, plan: &Plan, full: bool) -> Result<u64> {
@@ -1060,38 +1088,16 @@ fn merge_weekly_rentals(tx: &mut Transaction<'_>, plan: &Plan, full: bool) -> Re
         (WEEKLY_RENTALS_SQL, vec![first, from, last])
     };
     tx.execute(
-        &format!(
-            "merge into rollup.weekly_rentals \
-             using ({recomputed}) as recomputed \
-                 on weekly_rentals.week_beginning = recomputed.week_beginning \
-             when matched and ( \
-                 weekly_rentals.new_rentals, \
-                 weekly_rentals.returned_rentals, \
-                 weekly_rentals.outstanding_rentals, \
-                 weekly_rentals.rentals_out_during_week \
-             ) is distinct from ( \
-                 recomputed.new_rentals, \
-                 recomputed.returned_rentals, \
-                 recomputed.outstanding_rentals, \
-                 recomputed.rentals_out_during_week \
-             ) then update set \
-                 new_rentals = recomputed.new_rentals, \
-                 returned_rentals = recomputed.returned_rentals, \
-                 outstanding_rentals = recomputed.outstanding_rentals, \
-                 rentals_out_during_week = recomputed.rentals_out_during_week \
-             when not matched then insert ( \
-                 week_beginning, \
-                 new_rentals, \
-                 returned_rentals, \
-                 outstanding_rentals, \
-                 rentals_out_during_week \
-             ) values ( \
-                 recomputed.week_beginning, \
-                 recomputed.new_rentals, \
-                 recomputed.returned_rentals, \
-                 recomputed.outstanding_rentals, \
-                 recomputed.rentals_out_during_week \
-             )"
+        &merge_statement(
+            "weekly_rentals",
+            &["week_beginning"],
+            &[
+                "new_rentals",
+                "returned_rentals",
+                "outstanding_rentals",
+                "rentals_out_during_week",
+            ],
+            recomputed,
         ),
         &params,
     )
@@ -1118,51 +1124,18 @@ fn merge_weekly_film_demand(tx: &mut Transaction<'_>, plan: &Plan, full: bool) -
         (WEEKLY_FILM_DEMAND_SQL, vec![first, from, last])
     };
     tx.execute(
-        &format!(
-            "merge into rollup.weekly_film_demand \
-             using ({recomputed}) as recomputed \
-                 on weekly_film_demand.week_beginning = recomputed.week_beginning \
-                 and weekly_film_demand.film_id = recomputed.film_id \
-             when matched and ( \
-                 weekly_film_demand.title, \
-                 weekly_film_demand.copies_owned, \
-                 weekly_film_demand.new_rentals, \
-                 weekly_film_demand.returned_rentals, \
-                 weekly_film_demand.outstanding_rentals, \
-                 weekly_film_demand.rentals_out_during_week \
-             ) is distinct from ( \
-                 recomputed.title, \
-                 recomputed.copies_owned, \
-                 recomputed.new_rentals, \
-                 recomputed.returned_rentals, \
-                 recomputed.outstanding_rentals, \
-                 recomputed.rentals_out_during_week \
-             ) then update set \
-                 title = recomputed.title, \
-                 copies_owned = recomputed.copies_owned, \
-                 new_rentals = recomputed.new_rentals, \
-                 returned_rentals = recomputed.returned_rentals, \
-                 outstanding_rentals = recomputed.outstanding_rentals, \
-                 rentals_out_during_week = recomputed.rentals_out_during_week \
-             when not matched then insert ( \
-                 week_beginning, \
-                 film_id, \
-                 title, \
-                 copies_owned, \
-                 new_rentals, \
-                 returned_rentals, \
-                 outstanding_rentals, \
-                 rentals_out_during_week \
-             ) values ( \
-                 recomputed.week_beginning, \
-                 recomputed.film_id, \
-                 recomputed.title, \
-                 recomputed.copies_owned, \
-                 recomputed.new_rentals, \
-                 recomputed.returned_rentals, \
-                 recomputed.outstanding_rentals, \
-                 recomputed.rentals_out_during_week \
-             )"
+        &merge_statement(
+            "weekly_film_demand",
+            &["week_beginning", "film_id"],
+            &[
+                "title",
+                "copies_owned",
+                "new_rentals",
+                "returned_rentals",
+                "outstanding_rentals",
+                "rentals_out_during_week",
+            ],
+            recomputed,
         ),
         &params,
     )
