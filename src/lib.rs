@@ -12,6 +12,7 @@ pub mod history;
 pub mod lines;
 pub mod migrate;
 pub mod mysql_conn;
+pub mod parallel;
 pub mod pg_conn;
 pub mod pipeline;
 pub mod pyliteral;

@@ -8,6 +8,7 @@ use crate::cli::{ConnectionArgs, DataArgs, MigrateArgs, RollupArgs, StageArgs, T
 use crate::config::MysqlTarget;
 use crate::history::{Run, StepOutcome};
 use crate::mysql_conn::MysqlConn;
+use crate::refresh::{Layer, build_copies};
 use crate::swap::{self, new_name};
 
 /// Steps `runner migrate` runs after applying migrations.
@@ -39,12 +40,18 @@ fn movies_write_audit_publish(
         staged = Some(swapped);
         Ok(outcome)
     })?;
-    let raw = staged.unwrap_or_default();
+    // The tables swapped in before the checks (raw_, then stg_): put back if anything fails.
+    let mut inputs = staged.unwrap_or_default();
     let mut built = Vec::new();
     let audited = run
         .step("refresh", |_db| {
-            built =
-                crate::refresh::build_copies(&mut work, &target, connections.connect_timeout())?;
+            let timeout = connections.connect_timeout();
+            let staging = build_copies(&mut work, &target, timeout, Layer::Staging)?;
+            let staging: Vec<String> = staging.into_iter().map(|b| b.table).collect();
+            swap::analyze_copies(&mut work, &staging)?;
+            swap::swap_in(&mut work, &staging)?;
+            inputs.extend(staging.iter().cloned());
+            built = build_copies(&mut work, &target, timeout, Layer::Derived)?;
             crate::drill::point("refresh:after-build");
             let detail: Vec<String> = built
                 .iter()
@@ -53,7 +60,8 @@ fn movies_write_audit_publish(
             Ok(StepOutcome {
                 rows: Some(built.iter().map(|b| b.rows).sum()),
                 detail: Some(format!(
-                    "{} tables built: {}",
+                    "{} stg_ tables, {} tables built: {}",
+                    staging.len(),
                     built.len(),
                     detail.join(", ")
                 )),
@@ -66,12 +74,14 @@ fn movies_write_audit_publish(
                 .iter()
                 .map(|b| (b.table.clone(), new_name(&b.table)))
                 .collect();
-            run.step("checks", |_db| audit(&mut work, &checks, &rename))
+            run.step("checks", |_db| {
+                audit(&target, connections.connect_timeout(), &checks, &rename)
+            })
         });
     let derived: Vec<String> = built.iter().map(|b| b.table.clone()).collect();
     if let Err(err) = audited {
         let restored = swap::discard_copies(&mut work, &derived)
-            .and_then(|()| swap::roll_back(&mut work, &raw));
+            .and_then(|()| swap::roll_back(&mut work, &inputs));
         if let Err(restore) = restored {
             tracing::error!(
                 "movies: could not restore the previous raw tables ({restore:#}); the next run stages them again"
@@ -86,7 +96,7 @@ fn movies_write_audit_publish(
             swap::swap_in(&mut work, &derived)?;
         }
         crate::drill::point("publish:after-swap");
-        let mut published = raw.clone();
+        let mut published = inputs.clone();
         published.extend(derived.iter().cloned());
         swap::drop_previous(&mut work, &published)?;
         Ok(StepOutcome {
@@ -97,13 +107,28 @@ fn movies_write_audit_publish(
     Ok(())
 }
 
+/// Checks run at once, each worker on its own connection (the checks only read).
+const PARALLEL_CHECKS: usize = 2;
+
 /// Runs every check on the unpublished data; any failing `fail` check stops the run.
 fn audit(
-    work: &mut MysqlConn,
+    target: &MysqlTarget,
+    timeout: std::time::Duration,
     checks: &[crate::check::Check],
     rename: &[(String, String)],
 ) -> Result<StepOutcome> {
-    let results = crate::check::run_checks(work, checks, rename)?;
+    let results = crate::parallel::each(
+        checks,
+        0..checks.len(),
+        PARALLEL_CHECKS,
+        || MysqlConn::connect(target, timeout, false),
+        |conn, check| {
+            let mut results = crate::check::run_checks(conn, std::slice::from_ref(check), rename)?;
+            results
+                .pop()
+                .ok_or_else(|| anyhow::anyhow!("check {} gave no result", check.name))
+        },
+    )?;
     let crate::check::Tally {
         passed,
         warned,

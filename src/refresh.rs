@@ -1,13 +1,12 @@
-//! Rebuilding the derived movie tables. The migrations own the logic: each derived table `X` comes
-//! with a view `build_X` that computes its rows from the `stg_` layer. The runner fills a copy
-//! `X__new` from `build_X` (columns matched by name) for every derived table; after the data
-//! checks pass on the copies, `swap` publishes all of them with one `RENAME TABLE`.
+//! Rebuilding the movie tables. The migrations own the logic: each rebuilt table `X` comes with a
+//! view `build_X` that computes its rows. The runner fills a copy `X__new` from `build_X` (columns
+//! matched by name), in two layers: first the `stg_` tables (from `raw_`), which are swapped in at
+//! once so that the second layer reads them, then the derived tables (from `stg_`), which `swap`
+//! publishes with one `RENAME TABLE` after the data checks pass on the copies.
 
-use std::collections::VecDeque;
-use std::sync::Mutex;
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use mysql::prelude::Queryable;
 
 use crate::config::MysqlTarget;
@@ -21,8 +20,24 @@ pub struct Built {
     pub rows: u64,
 }
 
-/// The derived tables: every `build_X` view whose table `X` exists, sorted by name.
-pub fn derived_tables(conn: &mut MysqlConn) -> Result<Vec<String>> {
+/// The two layers of rebuilt tables. Tables of one layer are built side by side, so a `build_X`
+/// view may read only the layers below its own: `stg_` tables read `raw_`, derived tables `stg_`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layer {
+    /// `stg_X` tables, built from `raw_` tables.
+    Staging,
+    /// Every other table with a `build_X` view, built from `stg_` tables and views.
+    Derived,
+}
+
+impl Layer {
+    fn holds(self, table: &str) -> bool {
+        table.starts_with("stg_") == (self == Layer::Staging)
+    }
+}
+
+/// The tables of a layer: every `build_X` view whose table `X` exists, sorted by name.
+pub fn layer_tables(conn: &mut MysqlConn, layer: Layer) -> Result<Vec<String>> {
     let views: Vec<String> = conn.conn.query(
         "select table_name from information_schema.views \
          where table_schema = database() and table_name like 'build\\_%' order by table_name",
@@ -38,7 +53,9 @@ pub fn derived_tables(conn: &mut MysqlConn) -> Result<Vec<String>> {
         if exists != Some(1) {
             bail!("view {view} has no table {table} to fill: its migration must create both");
         }
-        tables.push(table);
+        if layer.holds(&table) {
+            tables.push(table);
+        }
     }
     Ok(tables)
 }
@@ -46,52 +63,34 @@ pub fn derived_tables(conn: &mut MysqlConn) -> Result<Vec<String>> {
 /// Derived tables built at once, each on its own connection (the builds only read).
 const PARALLEL_BUILDS: usize = 2;
 
-/// Fills `X__new` for every derived table `X`, a few at a time. Nothing is published yet.
+/// Fills `X__new` for every table `X` of the layer, a few at a time. Nothing is published yet.
 pub fn build_copies(
     conn: &mut MysqlConn,
     target: &MysqlTarget,
     timeout: Duration,
+    layer: Layer,
 ) -> Result<Vec<Built>> {
-    let tables = derived_tables(conn)?;
+    let tables = layer_tables(conn, layer)?;
     swap::prepare_copies(conn, &tables)?;
-    let queue = Mutex::new(tables.iter().cloned().collect::<VecDeque<String>>());
-    let results = Mutex::new(Vec::with_capacity(tables.len()));
-    std::thread::scope(|scope| -> Result<()> {
-        let workers: Vec<_> = (0..PARALLEL_BUILDS.min(tables.len()))
-            .map(|_| {
-                scope.spawn(|| -> Result<()> {
-                    let mut conn = MysqlConn::connect(target, timeout, false)?;
-                    while let Some(table) = queue
-                        .lock()
-                        .map_err(|_| anyhow!("build queue poisoned"))?
-                        .pop_front()
-                    {
-                        let started = std::time::Instant::now();
-                        let rows = fill_copy(&mut conn, &table)
-                            .with_context(|| format!("building {table} from build_{table}"))?;
-                        tracing::info!(
-                            "movies: built {table}: {rows} rows ({} ms)",
-                            started.elapsed().as_millis()
-                        );
-                        results
-                            .lock()
-                            .map_err(|_| anyhow!("build results poisoned"))?
-                            .push(Built { table, rows });
-                    }
-                    Ok(())
-                })
+    let mut built = crate::parallel::each(
+        &tables,
+        0..tables.len(),
+        PARALLEL_BUILDS,
+        || MysqlConn::connect(target, timeout, false),
+        |conn, table| {
+            let started = std::time::Instant::now();
+            let rows = fill_copy(conn, table)
+                .with_context(|| format!("building {table} from build_{table}"))?;
+            tracing::info!(
+                "movies: built {table}: {rows} rows ({} ms)",
+                started.elapsed().as_millis()
+            );
+            Ok(Built {
+                table: table.clone(),
+                rows,
             })
-            .collect();
-        for worker in workers {
-            worker
-                .join()
-                .map_err(|_| anyhow!("a build thread panicked"))??;
-        }
-        Ok(())
-    })?;
-    let mut built = results
-        .into_inner()
-        .map_err(|_| anyhow!("build results poisoned"))?;
+        },
+    )?;
     built.sort_by(|a, b| a.table.cmp(&b.table));
     Ok(built)
 }

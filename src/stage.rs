@@ -8,11 +8,12 @@
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use csv::ByteRecord;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use mysql::prelude::Queryable;
 
 use crate::bulk::TableWriter;
@@ -151,7 +152,7 @@ pub fn stage_movies(
     tables.extend([REJECTS_TABLE.to_owned(), FILES_TABLE.to_owned()]);
     swap::prepare_copies(admin, &tables)?;
 
-    let mut rejects = TableWriter::start(
+    let rejects = TableWriter::start(
         target,
         connect_timeout,
         &new_name(REJECTS_TABLE),
@@ -163,33 +164,11 @@ pub fn stage_movies(
             "raw_text",
         ],
     )?;
-    let mut all = Vec::new();
-    for input in inputs {
-        let started = Instant::now();
-        let counts = load_file(target, connect_timeout, input, &mut rejects)
-            .with_context(|| format!("staging {}", input.file_name))?;
-        let children: Vec<String> = counts
-            .child_rows
-            .iter()
-            .map(|(t, n)| format!("{t} {n}"))
-            .collect();
-        tracing::info!(
-            "movies: {}: read {}, loaded {}, rejected {}{} ({:.1} s)",
-            counts.file_name,
-            counts.read,
-            counts.loaded,
-            counts.rejected,
-            if children.is_empty() {
-                String::new()
-            } else {
-                format!("; {}", children.join(", "))
-            },
-            started.elapsed().as_secs_f64()
-        );
-        let size = match &input.source {
-            Source::Path(p) => std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
-            Source::Seed(bytes) => bytes.len() as u64,
-        };
+    let rejects = Mutex::new(rejects);
+    let loaded = load_files(target, connect_timeout, inputs, &rejects)?;
+    let mut all = Vec::with_capacity(inputs.len());
+    for (input, counts) in inputs.iter().zip(loaded) {
+        let size = input_size(input);
         admin
             .conn
             .exec_drop(
@@ -210,25 +189,81 @@ pub fn stage_movies(
             )
             .context("recording the file in raw_files")?;
         all.push(counts);
-        crate::drill::point(&format!("stage:after:{}", input.file_name));
     }
+    let rejects = rejects
+        .into_inner()
+        .map_err(|_| anyhow!("the raw_rejects writer is poisoned"))?;
     let rejected_rows = rejects.finish()?;
     let total_rejected: u64 = all.iter().map(|c| c.rejected).sum();
     if rejected_rows != total_rejected {
         bail!("raw_rejects holds {rejected_rows} rows but {total_rejected} records were rejected");
     }
-    // Fresh statistics before readers and the refresh plan queries against the new tables:
-    // without them the optimizer picks nested loops over the derived stg_ views (100x slower).
-    let copies: Vec<String> = tables.iter().map(|t| quote_ident(&new_name(t))).collect();
-    admin
-        .execute_script(&format!("analyze table {}", copies.join(", ")))
-        .context("analyzing the new raw tables")?;
+    swap::analyze_copies(admin, &tables)?;
     swap::swap_in(admin, &tables)?;
     crate::drill::point("stage:after-swap");
     Ok(Staged {
         counts: all,
         tables,
     })
+}
+
+/// Files staged at once. Each file already streams its tables over their own connections while
+/// it is parsed; two files side by side keep both cores busy (the parser on one, the server's
+/// inserts on the other) without the one big file waiting behind the small ones.
+const PARALLEL_FILES: usize = 2;
+
+/// Loads every input into its copies, [`PARALLEL_FILES`] at a time, biggest first; the counts
+/// come back in the order of `inputs`.
+fn load_files(
+    target: &MysqlTarget,
+    timeout: Duration,
+    inputs: &[Input],
+    rejects: &Mutex<TableWriter>,
+) -> Result<Vec<FileCounts>> {
+    let mut order: Vec<usize> = (0..inputs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(input_size(&inputs[i])));
+    crate::parallel::each(
+        inputs,
+        order,
+        PARALLEL_FILES,
+        || Ok(()),
+        |(), input| {
+            let started = Instant::now();
+            let counts = load_file(target, timeout, input, rejects)
+                .with_context(|| format!("staging {}", input.file_name))?;
+            log_counts(&counts, started);
+            crate::drill::point(&format!("stage:after:{}", input.file_name));
+            Ok(counts)
+        },
+    )
+}
+
+fn input_size(input: &Input) -> u64 {
+    match &input.source {
+        Source::Path(p) => std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
+        Source::Seed(bytes) => bytes.len() as u64,
+    }
+}
+
+fn log_counts(counts: &FileCounts, started: Instant) {
+    let children: Vec<String> = counts
+        .child_rows
+        .iter()
+        .map(|(t, n)| format!("{t} {n}"))
+        .collect();
+    tracing::info!(
+        "movies: {}: read {}, loaded {}, rejected {}{} ({:.1} s)",
+        counts.file_name,
+        counts.read,
+        counts.loaded,
+        counts.rejected,
+        if children.is_empty() {
+            String::new()
+        } else {
+            format!("; {}", children.join(", "))
+        },
+        started.elapsed().as_secs_f64()
+    );
 }
 
 /// Where each declared column sits in the file's header.
@@ -329,7 +364,9 @@ fn progress_bar(size: u64, file_name: &str) -> ProgressBar {
     if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::new(size);
+    // One bar per file being staged; files load side by side, so the bars share the terminal.
+    static BARS: std::sync::LazyLock<MultiProgress> = std::sync::LazyLock::new(MultiProgress::new);
+    let bar = BARS.add(ProgressBar::new(size));
     bar.set_style(
         ProgressStyle::with_template(
             "{prefix:>20} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} {msg}",
@@ -345,7 +382,7 @@ fn load_file(
     target: &MysqlTarget,
     timeout: Duration,
     input: &Input,
-    rejects: &mut TableWriter,
+    rejects: &Mutex<TableWriter>,
 ) -> Result<FileCounts> {
     let spec = input.spec;
     let file_name = input.file_name.as_str();
@@ -406,7 +443,10 @@ fn load_file(
             Ok(checked) => write_record(line as i64, &checked, &mut parent, &mut children, spec)?,
             Err(why) => {
                 rejected += 1;
-                write_reject(rejects, file_name, line, &why, &record)?;
+                let mut rejects = rejects
+                    .lock()
+                    .map_err(|_| anyhow!("the raw_rejects writer is poisoned"))?;
+                write_reject(&mut rejects, file_name, line, &why, &record)?;
             }
         }
         if read % 65_536 == 0 {
