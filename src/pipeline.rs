@@ -92,9 +92,7 @@ fn movies_write_audit_publish(
         return Err(err);
     }
     run.step("publish", |_db| {
-        if !derived.is_empty() {
-            swap::swap_in(&mut work, &derived)?;
-        }
+        swap::swap_in(&mut work, &derived)?;
         crate::drill::point("publish:after-swap");
         let mut published = inputs.clone();
         published.extend(derived.iter().cloned());

@@ -1,7 +1,8 @@
 //! Publishing whole tables on MySQL: every rebuilt table `t` is filled as a copy `t__new`; one
 //! `RENAME TABLE` swaps all copies in at once (`t` becomes `t__old`), so readers see every old
 //! table or every new one. Until [`drop_previous`] the previous versions stay as `t__old`, so a
-//! publish can still be [`roll_back`]ed when a later step (the data checks) fails.
+//! publish can still be [`roll_back`]ed when a later step (the data checks) fails. Every function
+//! here does nothing for an empty list of tables.
 
 use anyhow::{Context, Result};
 use mysql::prelude::Queryable;
@@ -54,6 +55,9 @@ fn rotate(
     away: fn(&str) -> String,
     back: fn(&str) -> String,
 ) -> Result<()> {
+    if tables.is_empty() {
+        return Ok(());
+    }
     let renames: Vec<String> = tables
         .iter()
         .map(|t| {
@@ -74,6 +78,9 @@ pub fn swap_in(conn: &mut MysqlConn, tables: &[String]) -> Result<()> {
 
 /// After a swap: the previous versions are no longer needed.
 pub fn drop_previous(conn: &mut MysqlConn, tables: &[String]) -> Result<()> {
+    if tables.is_empty() {
+        return Ok(());
+    }
     conn.conn
         .query_drop(format!("drop table if exists {}", quoted(tables, old_name)))
         .context("dropping the previous tables")
@@ -87,6 +94,9 @@ pub fn roll_back(conn: &mut MysqlConn, tables: &[String]) -> Result<()> {
 
 /// Before a swap: drops the copies.
 pub fn discard_copies(conn: &mut MysqlConn, tables: &[String]) -> Result<()> {
+    if tables.is_empty() {
+        return Ok(());
+    }
     conn.conn
         .query_drop(format!("drop table if exists {}", quoted(tables, new_name)))
         .context("dropping unpublished copies")
