@@ -29,6 +29,10 @@ const SESSION_INIT: &[&str] = &[
     "set names utf8mb4 collate utf8mb4_bin",
     "set time_zone = '+00:00'",
     "set sql_mode = 'ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'",
+    // Grouping and deduplicating a few hundred thousand ids (cast members, keywords) overflows
+    // the 16 MiB default in-memory temporary table, and the server moves it to disk mid-query:
+    // 2-3x slower on MariaDB. 256 MiB per temporary table, in this session only.
+    "set session tmp_table_size = 268435456, max_heap_table_size = 268435456",
 ];
 
 /// A MySQL connection that refinery can migrate, plus what it connects to.

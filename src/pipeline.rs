@@ -40,17 +40,23 @@ fn movies_write_audit_publish(
         staged = Some(swapped);
         Ok(outcome)
     })?;
-    // The tables swapped in before the checks (raw_, then stg_): put back if anything fails.
+    // The tables swapped in before the checks (raw_, stg_, int_): put back if anything fails.
     let mut inputs = staged.unwrap_or_default();
     let mut built = Vec::new();
     let audited = run
         .step("refresh", |_db| {
             let timeout = connections.connect_timeout();
-            let staging = build_copies(&mut work, &target, timeout, Layer::Staging)?;
-            let staging: Vec<String> = staging.into_iter().map(|b| b.table).collect();
-            swap::analyze_copies(&mut work, &staging)?;
-            swap::swap_in(&mut work, &staging)?;
-            inputs.extend(staging.iter().cloned());
+            let mut upstream = 0;
+            for layer in Layer::UPSTREAM {
+                let tables: Vec<String> = build_copies(&mut work, &target, timeout, layer)?
+                    .into_iter()
+                    .map(|b| b.table)
+                    .collect();
+                swap::analyze_copies(&mut work, &tables)?;
+                swap::swap_in(&mut work, &tables)?;
+                upstream += tables.len();
+                inputs.extend(tables);
+            }
             built = build_copies(&mut work, &target, timeout, Layer::Derived)?;
             crate::drill::point("refresh:after-build");
             let detail: Vec<String> = built
@@ -60,8 +66,7 @@ fn movies_write_audit_publish(
             Ok(StepOutcome {
                 rows: Some(built.iter().map(|b| b.rows).sum()),
                 detail: Some(format!(
-                    "{} stg_ tables, {} tables built: {}",
-                    staging.len(),
+                    "{upstream} stg_ and int_ tables, {} tables built: {}",
                     built.len(),
                     detail.join(", ")
                 )),

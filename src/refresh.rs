@@ -1,8 +1,8 @@
 //! Rebuilding the movie tables. The migrations own the logic: each rebuilt table `X` comes with a
 //! view `build_X` that computes its rows. The runner fills a copy `X__new` from `build_X` (columns
-//! matched by name), in two layers: first the `stg_` tables (from `raw_`), which are swapped in at
-//! once so that the second layer reads them, then the derived tables (from `stg_`), which `swap`
-//! publishes with one `RENAME TABLE` after the data checks pass on the copies.
+//! matched by name), layer by layer: first the `stg_` tables (from `raw_`), then the `int_` tables
+//! (from `stg_`), each layer swapped in at once so that the next one reads it, then the derived
+//! tables, which `swap` publishes with one `RENAME TABLE` after the data checks pass on the copies.
 
 use std::time::Duration;
 
@@ -20,19 +20,31 @@ pub struct Built {
     pub rows: u64,
 }
 
-/// The two layers of rebuilt tables. Tables of one layer are built side by side, so a `build_X`
-/// view may read only the layers below its own: `stg_` tables read `raw_`, derived tables `stg_`.
+/// The layers of rebuilt tables, in build order. Tables of one layer are built side by side, so a
+/// `build_X` view may read only the layers below its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layer {
     /// `stg_X` tables, built from `raw_` tables.
     Staging,
-    /// Every other table with a `build_X` view, built from `stg_` tables and views.
+    /// `int_X` tables: intermediate results several derived tables share, built from `stg_`.
+    Intermediate,
+    /// Every other table with a `build_X` view, built from `stg_` and `int_` objects.
     Derived,
 }
 
 impl Layer {
+    /// The layers swapped in as soon as they are built, because the next layer reads them.
+    pub const UPSTREAM: [Layer; 2] = [Layer::Staging, Layer::Intermediate];
+
     fn holds(self, table: &str) -> bool {
-        table.starts_with("stg_") == (self == Layer::Staging)
+        let layer = if table.starts_with("stg_") {
+            Layer::Staging
+        } else if table.starts_with("int_") {
+            Layer::Intermediate
+        } else {
+            Layer::Derived
+        };
+        layer == self
     }
 }
 
@@ -76,7 +88,16 @@ pub fn build_copies(
         &tables,
         0..tables.len(),
         PARALLEL_BUILDS,
-        || MysqlConn::connect(target, timeout, false),
+        || {
+            let mut conn = MysqlConn::connect(target, timeout, false)?;
+            // Under the default REPEATABLE READ, `insert ... select` takes a shared lock on every
+            // row it reads (26M ratings at full size); READ COMMITTED reads a snapshot instead.
+            // Nothing else writes these tables meanwhile: the run holds the migrate lock.
+            conn.conn
+                .query_drop("set session transaction isolation level read committed")
+                .context("preparing a build connection")?;
+            Ok(conn)
+        },
         |conn, table| {
             let started = std::time::Instant::now();
             let rows = fill_copy(conn, table)

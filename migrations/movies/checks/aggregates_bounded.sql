@@ -3,8 +3,8 @@
 with
 rated_movies as (
     select
-        count(distinct stg_ratings.movie_id) as movie_count
-    from stg_ratings
+        count(*) as movie_count
+    from int_rated_movies
 ),
 
 out_of_range as (
