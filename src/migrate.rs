@@ -86,6 +86,8 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Migration>> {
         }
         migrations.push(migration);
     }
+    // By version, not by file name: V10 sorts before V2 as text.
+    migrations.sort();
     Ok(migrations)
 }
 

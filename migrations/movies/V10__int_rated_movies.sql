@@ -17,7 +17,8 @@
 -- An int_ table is rebuilt on every run from its build_int_ view after the stg_ tables and before
 -- the derived tables (the runner fills int_rated_movies__new and swaps it in with RENAME TABLE).
 -- The derived tables' logic is unchanged: their build_ views below read this table instead of
--- aggregating stg_ratings themselves, and give the same rows.
+-- aggregating stg_ratings themselves, and give the same rows. The keyword and cast builds also
+-- rank before joining the names (MariaDB sorts a window over text in an on-disk temporary table).
 --
 -- Idempotent: `create table if not exists`, `create or replace view`.
 
@@ -50,7 +51,7 @@ final as (
 
 select * from final;
 
--- keyword_aggregates (V5): rated movies from int_rated_movies
+-- keyword_aggregates (V5): rated movies from int_rated_movies; ranked before the names are joined
 create or replace view build_keyword_aggregates as
 with
 rated_movies as (
@@ -83,19 +84,28 @@ counted as (
     group by movie_keywords.keyword_id
 ),
 
-final as (
+-- ranked before the names are joined, so the window sorts no text
+ranked as (
     select
         counted.keyword_id,
-        keywords.keyword,
         counted.movie_count,
         rank() over (order by counted.movie_count desc) as movie_count_rank
     from counted
-    inner join keywords on keywords.keyword_id = counted.keyword_id
+),
+
+final as (
+    select
+        ranked.keyword_id,
+        keywords.keyword,
+        ranked.movie_count,
+        ranked.movie_count_rank
+    from ranked
+    inner join keywords on keywords.keyword_id = ranked.keyword_id
 )
 
 select * from final;
 
--- cast_member_aggregates (V6): rated movies from int_rated_movies
+-- cast_member_aggregates (V6): rated movies from int_rated_movies; ranked before the names are joined
 create or replace view build_cast_member_aggregates as
 with
 rated_movies as (
@@ -128,14 +138,26 @@ counted as (
     group by movie_cast.person_id
 ),
 
-final as (
+-- ranked before the names are joined, so the window sorts no text
+ranked as (
     select
-        counted.person_id as cast_member_id,
-        people.person_name as cast_member_name,
+        counted.person_id,
         counted.movie_count,
         rank() over (order by counted.movie_count desc) as movie_count_rank
     from counted
-    inner join people on people.person_id = counted.person_id
+),
+
+-- straight_join (MySQL and MariaDB): read ranked first and look up each person's name. Left to
+-- itself the optimizer guesses ranked as large as the cast list and starts from the 465,233
+-- people instead, looking up every name (1.5 s instead of 0.5 s at full size).
+final as (
+    select
+        ranked.person_id as cast_member_id,
+        people.person_name as cast_member_name,
+        ranked.movie_count,
+        ranked.movie_count_rank
+    from ranked
+    straight_join people on people.person_id = ranked.person_id
 )
 
 select * from final;
