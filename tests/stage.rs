@@ -305,3 +305,45 @@ fn ratings_file_option_and_links_fallback() {
         ]
     );
 }
+
+/// Puts a server's global `net_read_timeout` back when the test ends, even on a panic.
+struct GlobalNetReadTimeout(MysqlKind, u64);
+
+impl Drop for GlobalNetReadTimeout {
+    fn drop(&mut self) {
+        use mysql::prelude::Queryable;
+        let _ = mysql_admin(self.0).query_drop(format!("set global net_read_timeout = {}", self.1));
+    }
+}
+
+/// Every table's `LOAD DATA` stream stays open until its file is done, and raw_rejects' for the
+/// whole stage, so a stream sits idle while other files are parsed. The server drops a stream
+/// that sends nothing for `net_read_timeout` (30 s by default); the runner raises it for its load
+/// sessions. Here the server's default is 2 s and the stage pauses 3 s after one file.
+#[test]
+fn load_streams_outlive_a_pause_longer_than_the_servers_net_read_timeout() {
+    use mysql::prelude::Queryable;
+    for kind in MysqlKind::ALL {
+        let db = MysqlDb::new(kind, "idle");
+        let mut admin = mysql_admin(kind);
+        let default: u64 = admin
+            .query_first("select @@global.net_read_timeout")
+            .unwrap()
+            .unwrap();
+        let _restore = GlobalNetReadTimeout(kind, default);
+        admin.query_drop("set global net_read_timeout = 2").unwrap();
+        let ran = run(runner_for(Some(&db), None)
+            .args(["migrate", "movies", "--movie-data-path"])
+            .arg(fixture("awkward"))
+            .env("RUNNER_PAUSE_AT", "stage:after:movies_metadata.csv"));
+        drop(_restore);
+        assert!(ran.stderr.contains("drill: pausing at"), "{ran}");
+        assert_eq!(ran.code, 0, "{kind:?}: {ran}");
+        let counts = file_counts(&db);
+        assert_eq!(counts.len(), 5, "{counts:?}");
+        let rejected: u64 = counts.iter().map(|c| c.3).sum();
+        let in_table: Vec<u64> = db.query("select count(*) from raw_rejects");
+        assert!(rejected > 0, "the awkward fixture has rejects: {counts:?}");
+        assert_eq!(in_table[0], rejected, "{kind:?}");
+    }
+}
