@@ -664,7 +664,7 @@ pub fn merge(
         (weeks, weeks * stocked_films(tx)?)
     } else {
         let weeks = timed("merged rollup.weekly_rentals", || {
-            merge_weekly_rentals(tx, &plan, full)
+            merge_weekly(tx, &WEEKLY_RENTALS, &plan, plan.from_week.as_ref(), full)
         })?;
         // A full refresh rewrites every row of weekly_film_demand: building its index afterwards
         // is faster than maintaining it row by row.
@@ -674,7 +674,18 @@ pub fn merge(
             Vec::new()
         };
         let film_rows = timed("merged rollup.weekly_film_demand", || {
-            merge_weekly_film_demand(tx, &plan, full)
+            let weeks = merge_weekly(
+                tx,
+                &WEEKLY_FILM_DEMAND,
+                &plan,
+                plan.film_from_week.as_ref(),
+                full,
+            )?;
+            Ok(if weeks == 0 {
+                0
+            } else {
+                weeks * stocked_films(tx)?
+            })
         })?;
         rebuild_indexes(tx, "rollup.weekly_film_demand", &film_indexes)?;
         (weeks, film_rows)
@@ -1070,77 +1081,69 @@ fn merge_statement(table: &str, keys: &[&str], values: &[&str], source: &str) ->
     )
 }
 
-/// MERGEs the recomputed weeks into rollup.weekly_rentals; returns the weeks recomputed. The
-/// rows come from weekly_rentals.sql, or for a full load from recomputed_weekly_rentals.
-fn merge_weekly_rentals(tx: &mut Transaction<'_>, plan: &Plan, full: bool) -> Result<u64> {
-    let (Some(first), Some(from), Some(last)) =
-        (&plan.first_week, &plan.from_week, &plan.last_week)
-    else {
-        return Ok(0);
-    };
-    let weeks = weeks_between(tx, from, last)?;
-    if weeks == 0 {
-        return Ok(0);
-    }
-    let (recomputed, params): (&str, Vec<&(dyn postgres::types::ToSql + Sync)>) = if full {
-        ("select * from recomputed_weekly_rentals", vec![])
-    } else {
-        (WEEKLY_RENTALS_SQL, vec![first, from, last])
-    };
-    tx.execute(
-        &merge_statement(
-            "weekly_rentals",
-            &["week_beginning"],
-            &[
-                "new_rentals",
-                "returned_rentals",
-                "outstanding_rentals",
-                "rentals_out_during_week",
-            ],
-            recomputed,
-        ),
-        &params,
-    )
-    .context("merging the recomputed weeks into rollup.weekly_rentals")?;
-    Ok(weeks)
+/// A weekly table the rollup MERGEs into: its key and value columns, and the query that
+/// recomputes its rows from a week on (parameters: first week, from week, last week).
+struct WeeklyTable {
+    table: &'static str,
+    keys: &'static [&'static str],
+    values: &'static [&'static str],
+    sql: &'static str,
 }
 
-/// MERGEs the recomputed film weeks into rollup.weekly_film_demand; returns the rows recomputed.
-/// The rows come from weekly_film_demand.sql, or for a full load from
-/// recomputed_weekly_film_demand.
-fn merge_weekly_film_demand(tx: &mut Transaction<'_>, plan: &Plan, full: bool) -> Result<u64> {
-    let (Some(first), Some(from), Some(last)) =
-        (&plan.first_week, &plan.film_from_week, &plan.last_week)
-    else {
+const WEEKLY_RENTALS: WeeklyTable = WeeklyTable {
+    table: "weekly_rentals",
+    keys: &["week_beginning"],
+    values: &[
+        "new_rentals",
+        "returned_rentals",
+        "outstanding_rentals",
+        "rentals_out_during_week",
+    ],
+    sql: WEEKLY_RENTALS_SQL,
+};
+
+const WEEKLY_FILM_DEMAND: WeeklyTable = WeeklyTable {
+    table: "weekly_film_demand",
+    keys: &["week_beginning", "film_id"],
+    values: &[
+        "title",
+        "copies_owned",
+        "new_rentals",
+        "returned_rentals",
+        "outstanding_rentals",
+        "rentals_out_during_week",
+    ],
+    sql: WEEKLY_FILM_DEMAND_SQL,
+};
+
+/// MERGEs the weeks from `from` on into `rollup.<table>`; returns the weeks recomputed. The rows
+/// come from the table's query, or for a full load from the temporary `recomputed_<table>`.
+fn merge_weekly(
+    tx: &mut Transaction<'_>,
+    weekly: &WeeklyTable,
+    plan: &Plan,
+    from: Option<&String>,
+    full: bool,
+) -> Result<u64> {
+    let (Some(first), Some(from), Some(last)) = (&plan.first_week, from, &plan.last_week) else {
         return Ok(0);
     };
     let weeks = weeks_between(tx, from, last)?;
     if weeks == 0 {
         return Ok(0);
     }
+    let full_load = format!("select * from recomputed_{}", weekly.table);
     let (recomputed, params): (&str, Vec<&(dyn postgres::types::ToSql + Sync)>) = if full {
-        ("select * from recomputed_weekly_film_demand", vec![])
+        (&full_load, vec![])
     } else {
-        (WEEKLY_FILM_DEMAND_SQL, vec![first, from, last])
+        (weekly.sql, vec![first, from, last])
     };
     tx.execute(
-        &merge_statement(
-            "weekly_film_demand",
-            &["week_beginning", "film_id"],
-            &[
-                "title",
-                "copies_owned",
-                "new_rentals",
-                "returned_rentals",
-                "outstanding_rentals",
-                "rentals_out_during_week",
-            ],
-            recomputed,
-        ),
+        &merge_statement(weekly.table, weekly.keys, weekly.values, recomputed),
         &params,
     )
-    .context("merging the recomputed weeks into rollup.weekly_film_demand")?;
-    Ok(weeks * stocked_films(tx)?)
+    .with_context(|| format!("merging the recomputed weeks into rollup.{}", weekly.table))?;
+    Ok(weeks)
 }
 
 /// Films with at least one inventory copy (and a film row), in the mirror.
