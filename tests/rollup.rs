@@ -42,10 +42,11 @@ type WeekRow = (String, i64, i64, i64, i64);
 /// A film row: (week_beginning, film_id, title, copies_owned, new, returned, outstanding, out).
 type FilmRow = (String, i32, String, i64, i64, i64, i64, i64);
 
-/// weekly_rentals from its definitions, straight from the source: every week from the first
-/// rental's week to the latest rental or return, each count a plain filter on timestamps against
-/// the week's start and end (Monday 00:00 UTC). Nothing shared with the runner's SQL.
-const REFERENCE_WEEKLY_RENTALS: &str = "
+/// The two reference queries' first CTEs: every week from the first rental's week to the latest
+/// rental or return, with its start and end instants (Monday 00:00 UTC).
+macro_rules! reference_weeks_ctes {
+    () => {
+        "
     with
     bounds as (
         select
@@ -60,7 +61,16 @@ const REFERENCE_WEEKLY_RENTALS: &str = "
             (week_start + interval '7 days') at time zone 'UTC' as ends_at
         from bounds
         cross join lateral generate_series(bounds.first_week, bounds.last_week, interval '7 days') as week_start
-    )
+    )"
+    };
+}
+
+/// weekly_rentals from its definitions, straight from the source: every week from the first
+/// rental's week to the latest rental or return, each count a plain filter on timestamps against
+/// the week's start and end (Monday 00:00 UTC). Nothing shared with the runner's SQL.
+const REFERENCE_WEEKLY_RENTALS: &str = concat!(
+    reference_weeks_ctes!(),
+    "
     select
         to_char(weeks.week_start, 'YYYY-MM-DD'),
         count(rental.rental_id) filter (
@@ -76,25 +86,13 @@ const REFERENCE_WEEKLY_RENTALS: &str = "
     from weeks
     left join public.rental on true
     group by weeks.week_start
-    order by weeks.week_start";
+    order by weeks.week_start"
+);
 
 /// weekly_film_demand from its definitions: every week of the series and every film with a copy.
-const REFERENCE_WEEKLY_FILM_DEMAND: &str = "
-    with
-    bounds as (
-        select
-            date_trunc('week', min(rental.rental_date) at time zone 'UTC') as first_week,
-            date_trunc('week', greatest(max(rental.rental_date), max(rental.return_date)) at time zone 'UTC') as last_week
-        from public.rental
-    ),
-    weeks as (
-        select
-            week_start,
-            week_start at time zone 'UTC' as starts_at,
-            (week_start + interval '7 days') at time zone 'UTC' as ends_at
-        from bounds
-        cross join lateral generate_series(bounds.first_week, bounds.last_week, interval '7 days') as week_start
-    ),
+const REFERENCE_WEEKLY_FILM_DEMAND: &str = concat!(
+    reference_weeks_ctes!(),
+    ",
     films as (
         select inventory.film_id, film.title, count(*) as copies_owned
         from public.inventory
@@ -125,7 +123,8 @@ const REFERENCE_WEEKLY_FILM_DEMAND: &str = "
     cross join films
     left join film_rentals on film_rentals.film_id = films.film_id
     group by weeks.week_start, films.film_id, films.title, films.copies_owned
-    order by weeks.week_start, films.film_id";
+    order by weeks.week_start, films.film_id"
+);
 
 fn reference_weeks(source: &mut Client) -> Vec<WeekRow> {
     source
