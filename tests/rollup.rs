@@ -126,12 +126,29 @@ const REFERENCE_WEEKLY_FILM_DEMAND: &str = concat!(
     order by weeks.week_start, films.film_id"
 );
 
+fn week_row(r: &postgres::Row) -> WeekRow {
+    (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4))
+}
+
+fn film_row(r: &postgres::Row) -> FilmRow {
+    (
+        r.get(0),
+        r.get(1),
+        r.get(2),
+        r.get(3),
+        r.get(4),
+        r.get(5),
+        r.get(6),
+        r.get(7),
+    )
+}
+
 fn reference_weeks(source: &mut Client) -> Vec<WeekRow> {
     source
         .query(REFERENCE_WEEKLY_RENTALS, &[])
         .expect("reference weekly_rentals")
         .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+        .map(week_row)
         .collect()
 }
 
@@ -140,18 +157,7 @@ fn reference_films(source: &mut Client) -> Vec<FilmRow> {
         .query(REFERENCE_WEEKLY_FILM_DEMAND, &[])
         .expect("reference weekly_film_demand")
         .iter()
-        .map(|r| {
-            (
-                r.get(0),
-                r.get(1),
-                r.get(2),
-                r.get(3),
-                r.get(4),
-                r.get(5),
-                r.get(6),
-                r.get(7),
-            )
-        })
+        .map(film_row)
         .collect()
 }
 
@@ -166,7 +172,7 @@ fn rollup_weeks(rollup: &mut Client) -> Vec<WeekRow> {
         )
         .expect("reading rollup.weekly_rentals")
         .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+        .map(week_row)
         .collect()
 }
 
@@ -181,18 +187,7 @@ fn rollup_films(rollup: &mut Client) -> Vec<FilmRow> {
         )
         .expect("reading rollup.weekly_film_demand")
         .iter()
-        .map(|r| {
-            (
-                r.get(0),
-                r.get(1),
-                r.get(2),
-                r.get(3),
-                r.get(4),
-                r.get(5),
-                r.get(6),
-                r.get(7),
-            )
-        })
+        .map(film_row)
         .collect()
 }
 
@@ -220,25 +215,9 @@ fn assert_exact(source: &mut Client, rollup: &mut Client, context: &str) {
         client.batch_execute("set jit = off").unwrap();
     }
     let (expected, actual) = (reference_weeks(source), rollup_weeks(rollup));
-    if expected != actual {
-        let diff: Vec<String> = diff_rows(&expected, &actual);
-        panic!(
-            "{context}: rollup.weekly_rentals differs from the full recompute ({} vs {} rows):\n{}",
-            actual.len(),
-            expected.len(),
-            diff.join("\n")
-        );
-    }
+    assert_rows_equal(context, "rollup.weekly_rentals", &expected, &actual);
     let (expected, actual) = (reference_films(source), rollup_films(rollup));
-    if expected != actual {
-        let diff: Vec<String> = diff_rows(&expected, &actual);
-        panic!(
-            "{context}: rollup.weekly_film_demand differs from the full recompute ({} vs {} rows):\n{}",
-            actual.len(),
-            expected.len(),
-            diff.join("\n")
-        );
-    }
+    assert_rows_equal(context, "rollup.weekly_film_demand", &expected, &actual);
     let (expected, actual) = (
         rental_rows(source, "public.rental"),
         rental_rows(rollup, "rollup.raw_rental"),
@@ -249,6 +228,23 @@ fn assert_exact(source: &mut Client, rollup: &mut Client, context: &str) {
         actual.len(),
         expected.len()
     );
+}
+
+/// Fails naming the table and showing the first rows that differ from the full recompute.
+fn assert_rows_equal<T: PartialEq + std::fmt::Debug>(
+    context: &str,
+    table: &str,
+    expected: &[T],
+    actual: &[T],
+) {
+    if expected != actual {
+        panic!(
+            "{context}: {table} differs from the full recompute ({} vs {} rows):\n{}",
+            actual.len(),
+            expected.len(),
+            diff_rows(expected, actual).join("\n")
+        );
+    }
 }
 
 /// The first rows that differ, for a readable failure.
