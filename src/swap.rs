@@ -78,12 +78,7 @@ pub fn swap_in(conn: &mut MysqlConn, tables: &[String]) -> Result<()> {
 
 /// After a swap: the previous versions are no longer needed.
 pub fn drop_previous(conn: &mut MysqlConn, tables: &[String]) -> Result<()> {
-    if tables.is_empty() {
-        return Ok(());
-    }
-    conn.conn
-        .query_drop(format!("drop table if exists {}", quoted(tables, old_name)))
-        .context("dropping the previous tables")
+    drop_named(conn, tables, old_name).context("dropping the previous tables")
 }
 
 /// After a swap: puts the previous versions back (one `RENAME TABLE`) and drops the new ones.
@@ -94,10 +89,15 @@ pub fn roll_back(conn: &mut MysqlConn, tables: &[String]) -> Result<()> {
 
 /// Before a swap: drops the copies.
 pub fn discard_copies(conn: &mut MysqlConn, tables: &[String]) -> Result<()> {
+    drop_named(conn, tables, new_name).context("dropping unpublished copies")
+}
+
+/// One `DROP TABLE IF EXISTS` of `name(t)` for every table `t`.
+fn drop_named(conn: &mut MysqlConn, tables: &[String], name: fn(&str) -> String) -> Result<()> {
     if tables.is_empty() {
         return Ok(());
     }
-    conn.conn
-        .query_drop(format!("drop table if exists {}", quoted(tables, new_name)))
-        .context("dropping unpublished copies")
+    Ok(conn
+        .conn
+        .query_drop(format!("drop table if exists {}", quoted(tables, name)))?)
 }

@@ -220,11 +220,7 @@ fn two_concurrent_migrates_both_succeed_one_after_the_other() {
                 .spawn()
                 .unwrap()
         };
-        let (a, b) = (spawn(), spawn());
-        let (a, b) = (
-            ran(a.wait_with_output().unwrap()),
-            ran(b.wait_with_output().unwrap()),
-        );
+        let (a, b) = run_two_at_once(spawn);
         assert_eq!((a.code, b.code), (0, 0), "{a}\n{b}");
         let waited = format!("{}{}", a.stderr, b.stderr);
         assert!(

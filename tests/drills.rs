@@ -201,11 +201,7 @@ fn two_migrates_at_once_both_succeed_without_duplicate_history() {
             .spawn()
             .unwrap()
     };
-    let (a, b) = (spawn(), spawn());
-    let (a, b) = (
-        ran(a.wait_with_output().unwrap()),
-        ran(b.wait_with_output().unwrap()),
-    );
+    let (a, b) = run_two_at_once(spawn);
     assert_eq!((a.code, b.code), (0, 0), "{a}\n{b}");
     let runs: Vec<(i64, String)> =
         db.query("select run_id, outcome from runner_runs order by run_id");

@@ -243,6 +243,15 @@ pub fn ran(out: Output) -> Ran {
     }
 }
 
+/// Starts two runs at once and waits for both.
+pub fn run_two_at_once(spawn: impl Fn() -> std::process::Child) -> (Ran, Ran) {
+    let (a, b) = (spawn(), spawn());
+    (
+        ran(a.wait_with_output().unwrap()),
+        ran(b.wait_with_output().unwrap()),
+    )
+}
+
 pub fn run(cmd: &mut Command) -> Ran {
     ran(cmd.output().expect("running the runner binary"))
 }
