@@ -250,22 +250,6 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     }
 }
 
-/// A small deterministic generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 #[test]
 fn percentiles_equal_a_reference_implementation_on_generated_ratings() {
     let mut rng = Rng(0x5eed_1234_abcd_0001);
