@@ -1165,22 +1165,19 @@ fn stocked_films(tx: &mut Transaction<'_>) -> Result<u64> {
 /// WHEN NOT MATCHED BY SOURCE), and the rows of films that no longer have a copy.
 fn delete_outside_series(tx: &mut Transaction<'_>, plan: &Plan, films_changed: bool) -> Result<()> {
     let (first, last) = (&plan.first_week, &plan.last_week);
-    tx.execute(
-        "delete from rollup.weekly_rentals \
-         where $1::text is null \
-             or weekly_rentals.week_beginning < $1::text::date \
-             or weekly_rentals.week_beginning > $2::text::date",
-        &[first, last],
-    )
-    .context("deleting the weeks outside the series from rollup.weekly_rentals")?;
-    tx.execute(
-        "delete from rollup.weekly_film_demand \
-         where $1::text is null \
-             or weekly_film_demand.week_beginning < $1::text::date \
-             or weekly_film_demand.week_beginning > $2::text::date",
-        &[first, last],
-    )
-    .context("deleting the weeks outside the series from rollup.weekly_film_demand")?;
+    for weekly in [&WEEKLY_RENTALS, &WEEKLY_FILM_DEMAND] {
+        let table = weekly.table;
+        tx.execute(
+            &format!(
+                "delete from rollup.{table} \
+                 where $1::text is null \
+                     or {table}.week_beginning < $1::text::date \
+                     or {table}.week_beginning > $2::text::date"
+            ),
+            &[first, last],
+        )
+        .with_context(|| format!("deleting the weeks outside the series from rollup.{table}"))?;
+    }
     if films_changed {
         tx.execute(
             "delete from rollup.weekly_film_demand \
