@@ -100,6 +100,11 @@ mod tests {
             || Ok(()),
             |(), &i| {
                 *done.lock().unwrap() += 1;
+                // The good items take a moment, as real work does: without it the other worker
+                // can empty the whole queue before the failing one has returned its error.
+                if i != 3 {
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
                 if i == 3 {
                     Err(anyhow!("item 3 is bad"))
                 } else {
