@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Result, anyhow};
 
@@ -18,43 +19,37 @@ pub fn each<T: Sync, S, R: Send>(
 ) -> Result<Vec<R>> {
     let queue = Mutex::new(order.into_iter().collect::<VecDeque<usize>>());
     let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
-    let failed = Mutex::new(false);
+    let failed = AtomicBool::new(false);
+    // One worker: its state is made before its first item (none without items), and any error
+    // tells the others to stop taking items.
+    let worker = || -> Result<()> {
+        let mut state = None;
+        while !failed.load(Ordering::Relaxed) {
+            let next = queue
+                .lock()
+                .map_err(|_| anyhow!("work queue poisoned"))?
+                .pop_front();
+            let Some(index) = next else { break };
+            let state = match &mut state {
+                Some(state) => state,
+                None => state.insert(start()?),
+            };
+            let result = work(state, &items[index])?;
+            results
+                .lock()
+                .map_err(|_| anyhow!("work results poisoned"))?[index] = Some(result);
+        }
+        Ok(())
+    };
     std::thread::scope(|scope| -> Result<()> {
         let handles: Vec<_> = (0..workers.clamp(1, items.len().max(1)))
             .map(|_| {
-                scope.spawn(|| -> Result<()> {
-                    let next = || -> Result<Option<usize>> {
-                        if *failed.lock().map_err(|_| anyhow!("work queue poisoned"))? {
-                            return Ok(None);
-                        }
-                        Ok(queue
-                            .lock()
-                            .map_err(|_| anyhow!("work queue poisoned"))?
-                            .pop_front())
-                    };
-                    let Some(mut index) = next()? else {
-                        return Ok(());
-                    };
-                    let mut state = start()?;
-                    loop {
-                        let result = work(&mut state, &items[index]);
-                        let result = match result {
-                            Ok(result) => result,
-                            Err(err) => {
-                                if let Ok(mut failed) = failed.lock() {
-                                    *failed = true;
-                                }
-                                return Err(err);
-                            }
-                        };
-                        results
-                            .lock()
-                            .map_err(|_| anyhow!("work results poisoned"))?[index] = Some(result);
-                        match next()? {
-                            Some(i) => index = i,
-                            None => return Ok(()),
-                        }
+                scope.spawn(|| {
+                    let outcome = worker();
+                    if outcome.is_err() {
+                        failed.store(true, Ordering::Relaxed);
                     }
+                    outcome
                 })
             })
             .collect();
