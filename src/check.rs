@@ -153,6 +153,19 @@ pub fn run_checks(
     run_checks_with(|sql, sample| db.query_check(sql, sample), checks, rename)
 }
 
+/// Runs one check on a database, reading `rename`d tables as in [`run_checks`].
+pub fn run_check(
+    db: &mut dyn Database,
+    check: &Check,
+    rename: &[(String, String)],
+) -> Result<CheckResult> {
+    check_with(
+        &mut |sql, sample| db.query_check(sql, sample),
+        check,
+        rename,
+    )
+}
+
 /// Runs checks through any query function returning (rows found, first rows as text): used inside
 /// the rollup's transaction, to check its tables before it commits.
 pub fn run_checks_with(
@@ -160,30 +173,37 @@ pub fn run_checks_with(
     checks: &[Check],
     rename: &[(String, String)],
 ) -> Result<Vec<CheckResult>> {
-    let mut results = Vec::with_capacity(checks.len());
-    for check in checks {
-        let sql = substitute(&check.sql, rename);
-        let (rows_found, sample) =
-            query(&sql, SAMPLE_ROWS).with_context(|| format!("running check {}", check.name))?;
-        let status = match (rows_found, check.severity) {
-            (0, _) => Status::Pass,
-            (_, Severity::Warn) => Status::Warn,
-            (_, Severity::Fail) => Status::Fail,
-        };
-        results.push(CheckResult {
-            name: check.name.clone(),
-            severity: check.severity,
-            description: check.description.clone(),
-            status,
-            rows_found,
-            sample: if status == Status::Pass {
-                Vec::new()
-            } else {
-                sample
-            },
-        });
-    }
-    Ok(results)
+    checks
+        .iter()
+        .map(|check| check_with(&mut query, check, rename))
+        .collect()
+}
+
+fn check_with(
+    query: &mut impl FnMut(&str, usize) -> Result<(u64, Vec<String>)>,
+    check: &Check,
+    rename: &[(String, String)],
+) -> Result<CheckResult> {
+    let sql = substitute(&check.sql, rename);
+    let (rows_found, sample) =
+        query(&sql, SAMPLE_ROWS).with_context(|| format!("running check {}", check.name))?;
+    let status = match (rows_found, check.severity) {
+        (0, _) => Status::Pass,
+        (_, Severity::Warn) => Status::Warn,
+        (_, Severity::Fail) => Status::Fail,
+    };
+    Ok(CheckResult {
+        name: check.name.clone(),
+        severity: check.severity,
+        description: check.description.clone(),
+        status,
+        rows_found,
+        sample: if status == Status::Pass {
+            Vec::new()
+        } else {
+            sample
+        },
+    })
 }
 
 /// Replaces whole-word table names (`movie_rating_percentiles` but not `x_movie_rating_percentiles`).

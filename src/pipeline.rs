@@ -8,7 +8,7 @@ use crate::cli::{ConnectionArgs, DataArgs, MigrateArgs, RollupArgs, StageArgs, T
 use crate::config::MysqlTarget;
 use crate::history::{Run, StepOutcome};
 use crate::mysql_conn::MysqlConn;
-use crate::refresh::{Layer, build_copies};
+use crate::refresh::{Layer, build_copies, rebuilt_tables};
 use crate::swap::{self, new_name};
 
 /// Steps `runner migrate` runs after applying migrations.
@@ -46,18 +46,22 @@ fn movies_write_audit_publish(
     let audited = run
         .step("refresh", |_db| {
             let timeout = connections.connect_timeout();
+            let rebuilt = rebuilt_tables(&mut work)?;
             let mut upstream = 0;
             for layer in Layer::UPSTREAM {
-                let tables: Vec<String> = build_copies(&mut work, &target, timeout, layer)?
-                    .into_iter()
-                    .map(|b| b.table)
-                    .collect();
+                let tables = layer.select(&rebuilt);
+                build_copies(&mut work, &target, timeout, &tables)?;
                 swap::analyze_copies(&mut work, &tables)?;
                 swap::swap_in(&mut work, &tables)?;
                 upstream += tables.len();
                 inputs.extend(tables);
             }
-            built = build_copies(&mut work, &target, timeout, Layer::Derived)?;
+            built = build_copies(
+                &mut work,
+                &target,
+                timeout,
+                &Layer::Derived.select(&rebuilt),
+            )?;
             crate::drill::point("refresh:after-build");
             let detail: Vec<String> = built
                 .iter()
@@ -125,12 +129,7 @@ fn audit(
         0..checks.len(),
         PARALLEL_CHECKS,
         || MysqlConn::connect(target, timeout, false),
-        |conn, check| {
-            let mut results = crate::check::run_checks(conn, std::slice::from_ref(check), rename)?;
-            results
-                .pop()
-                .ok_or_else(|| anyhow::anyhow!("check {} gave no result", check.name))
-        },
+        |conn, check| crate::check::run_check(conn, check, rename),
     )?;
     let crate::check::Tally {
         passed,

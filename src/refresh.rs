@@ -36,20 +36,28 @@ impl Layer {
     /// The layers swapped in as soon as they are built, because the next layer reads them.
     pub const UPSTREAM: [Layer; 2] = [Layer::Staging, Layer::Intermediate];
 
-    fn holds(self, table: &str) -> bool {
-        let layer = if table.starts_with("stg_") {
+    /// The layer a rebuilt table belongs to, by its name's prefix.
+    pub fn of(table: &str) -> Layer {
+        if table.starts_with("stg_") {
             Layer::Staging
         } else if table.starts_with("int_") {
             Layer::Intermediate
         } else {
             Layer::Derived
-        };
-        layer == self
+        }
+    }
+
+    /// The tables of `all` in this layer.
+    pub fn select(self, all: &[String]) -> Vec<String> {
+        all.iter()
+            .filter(|t| Layer::of(t) == self)
+            .cloned()
+            .collect()
     }
 }
 
-/// The tables of a layer: every `build_X` view whose table `X` exists, sorted by name.
-pub fn layer_tables(conn: &mut MysqlConn, layer: Layer) -> Result<Vec<String>> {
+/// Every rebuilt table, of all layers: each `build_X` view whose table `X` exists, sorted by name.
+pub fn rebuilt_tables(conn: &mut MysqlConn) -> Result<Vec<String>> {
     let views: Vec<String> = conn.conn.query(
         "select table_name from information_schema.views \
          where table_schema = database() and table_name like 'build\\_%' order by table_name",
@@ -65,9 +73,7 @@ pub fn layer_tables(conn: &mut MysqlConn, layer: Layer) -> Result<Vec<String>> {
         if exists != Some(1) {
             bail!("view {view} has no table {table} to fill: its migration must create both");
         }
-        if layer.holds(&table) {
-            tables.push(table);
-        }
+        tables.push(table);
     }
     Ok(tables)
 }
@@ -75,17 +81,17 @@ pub fn layer_tables(conn: &mut MysqlConn, layer: Layer) -> Result<Vec<String>> {
 /// Derived tables built at once, each on its own connection (the builds only read).
 const PARALLEL_BUILDS: usize = 2;
 
-/// Fills `X__new` for every table `X` of the layer, a few at a time. Nothing is published yet.
+/// Fills `X__new` for every table `X` of `tables` (one layer), a few at a time. Nothing is
+/// published yet.
 pub fn build_copies(
     conn: &mut MysqlConn,
     target: &MysqlTarget,
     timeout: Duration,
-    layer: Layer,
+    tables: &[String],
 ) -> Result<Vec<Built>> {
-    let tables = layer_tables(conn, layer)?;
-    swap::prepare_copies(conn, &tables)?;
+    swap::prepare_copies(conn, tables)?;
     let mut built = crate::parallel::each(
-        &tables,
+        tables,
         0..tables.len(),
         PARALLEL_BUILDS,
         || {
