@@ -1,11 +1,9 @@
 //! A small work queue on scoped threads: staging files, building tables and running checks each
 //! go a few at a time, every worker on its own database connection.
 
-use std::collections::VecDeque;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex};
 
-use anyhow::{Result, anyhow};
+use anyhow::{Result, anyhow, bail};
 
 /// Runs `work` on every item, `workers` at a time, taking items in the order of `order` (indices
 /// into `items`). Each worker first makes its own state with `start` (a connection, say). Results
@@ -17,41 +15,108 @@ pub fn each<T: Sync, S, R: Send>(
     start: impl Fn() -> Result<S> + Sync,
     work: impl Fn(&mut S, &T) -> Result<R> + Sync,
 ) -> Result<Vec<R>> {
-    let queue = Mutex::new(order.into_iter().collect::<VecDeque<usize>>());
+    each_after(
+        items,
+        order,
+        &vec![Vec::new(); items.len()],
+        workers,
+        start,
+        work,
+    )
+}
+
+/// The queue of [`each_after`]: items not yet taken, in work order, and which are done.
+struct Queue {
+    waiting: Vec<usize>,
+    done: Vec<bool>,
+    running: usize,
+    failed: bool,
+}
+
+impl Queue {
+    /// The next item, in work order, whose prerequisites are all done.
+    fn take_ready(&mut self, after: &[Vec<usize>]) -> Option<usize> {
+        let at = self
+            .waiting
+            .iter()
+            .position(|&i| after[i].iter().all(|&p| self.done[p]))?;
+        Some(self.waiting.remove(at))
+    }
+}
+
+/// Like [`each`], but item `i` starts only when every item of `after[i]` is done: a worker with
+/// nothing ready waits for the running items. Items that can never start (a cycle, or a
+/// prerequisite missing from `order`) are an error.
+pub fn each_after<T: Sync, S, R: Send>(
+    items: &[T],
+    order: impl IntoIterator<Item = usize>,
+    after: &[Vec<usize>],
+    workers: usize,
+    start: impl Fn() -> Result<S> + Sync,
+    work: impl Fn(&mut S, &T) -> Result<R> + Sync,
+) -> Result<Vec<R>> {
+    let queue = Mutex::new(Queue {
+        waiting: order.into_iter().collect(),
+        done: vec![false; items.len()],
+        running: 0,
+        failed: false,
+    });
+    let changed = Condvar::new();
     let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
-    let failed = AtomicBool::new(false);
+    let poisoned = || anyhow!("work queue poisoned");
+    // The next item for a worker; None when the queue is finished or stopped by an error.
+    let next = || -> Result<Option<usize>> {
+        let mut queue = queue.lock().map_err(|_| poisoned())?;
+        loop {
+            if queue.failed || queue.waiting.is_empty() {
+                return Ok(None);
+            }
+            if let Some(index) = queue.take_ready(after) {
+                queue.running += 1;
+                return Ok(Some(index));
+            }
+            if queue.running == 0 {
+                queue.failed = true;
+                changed.notify_all();
+                bail!(
+                    "items {:?} wait for prerequisites that never run (a cycle?)",
+                    queue.waiting
+                );
+            }
+            queue = changed.wait(queue).map_err(|_| poisoned())?;
+        }
+    };
+    let finish = |index: usize, ok: bool| -> Result<()> {
+        let mut queue = queue.lock().map_err(|_| poisoned())?;
+        queue.running -= 1;
+        queue.done[index] = ok;
+        queue.failed |= !ok;
+        changed.notify_all();
+        Ok(())
+    };
     // One worker: its state is made before its first item (none without items), and any error
     // tells the others to stop taking items.
     let worker = || -> Result<()> {
         let mut state = None;
-        while !failed.load(Ordering::Relaxed) {
-            let next = queue
-                .lock()
-                .map_err(|_| anyhow!("work queue poisoned"))?
-                .pop_front();
-            let Some(index) = next else { break };
-            let state = match &mut state {
-                Some(state) => state,
-                None => state.insert(start()?),
-            };
-            let result = work(state, &items[index])?;
-            results
-                .lock()
-                .map_err(|_| anyhow!("work results poisoned"))?[index] = Some(result);
+        while let Some(index) = next()? {
+            // A panic is an error like any other: the item must be finished, or the workers
+            // waiting for it would wait forever.
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                match &mut state {
+                    Some(state) => Ok(state),
+                    None => start().map(|s| state.insert(s)),
+                }
+                .and_then(|state| work(state, &items[index]))
+            }))
+            .unwrap_or_else(|_| Err(anyhow!("a worker panicked")));
+            finish(index, result.is_ok())?;
+            results.lock().map_err(|_| poisoned())?[index] = Some(result?);
         }
         Ok(())
     };
     std::thread::scope(|scope| -> Result<()> {
         let handles: Vec<_> = (0..workers.clamp(1, items.len().max(1)))
-            .map(|_| {
-                scope.spawn(|| {
-                    let outcome = worker();
-                    if outcome.is_err() {
-                        failed.store(true, Ordering::Relaxed);
-                    }
-                    outcome
-                })
-            })
+            .map(|_| scope.spawn(worker))
             .collect();
         let mut first_error = None;
         for handle in handles {
@@ -66,7 +131,7 @@ pub fn each<T: Sync, S, R: Send>(
     })?;
     results
         .into_inner()
-        .map_err(|_| anyhow!("work results poisoned"))?
+        .map_err(|_| poisoned())?
         .into_iter()
         .enumerate()
         .map(|(i, r)| r.ok_or_else(|| anyhow!("item {i} was not in the work order")))
@@ -86,33 +151,36 @@ mod tests {
 
     #[test]
     fn an_error_stops_the_queue_and_is_returned() {
-        let items: Vec<u32> = (0..50).collect();
-        let done = Mutex::new(0);
-        let err = each(
-            &items,
-            0..50,
-            2,
-            || Ok(()),
-            |(), &i| {
-                *done.lock().unwrap() += 1;
-                // The good items take a moment, as real work does: without it the other worker
-                // can empty the whole queue before the failing one has returned its error.
-                if i != 3 {
-                    std::thread::sleep(std::time::Duration::from_millis(2));
-                }
-                if i == 3 {
-                    Err(anyhow!("item 3 is bad"))
-                } else {
-                    Ok(i)
-                }
-            },
-        )
-        .unwrap_err();
-        assert_eq!(err.to_string(), "item 3 is bad");
-        assert!(
-            *done.lock().unwrap() < 50,
-            "the queue went on after the error"
-        );
+        // One worker: exactly the items before the bad one run. (With more workers, how many
+        // others run meanwhile depends on the scheduler: a worker may be descheduled between
+        // its failing item and reporting it. The error comes back either way.)
+        for workers in [1, 2] {
+            let items: Vec<u32> = (0..50).collect();
+            let done = Mutex::new(0);
+            let err = each(
+                &items,
+                0..50,
+                workers,
+                || Ok(()),
+                |(), &i| {
+                    *done.lock().unwrap() += 1;
+                    if i == 3 {
+                        Err(anyhow!("item 3 is bad"))
+                    } else {
+                        Ok(i)
+                    }
+                },
+            )
+            .unwrap_err();
+            assert_eq!(err.to_string(), "item 3 is bad");
+            if workers == 1 {
+                assert_eq!(
+                    *done.lock().unwrap(),
+                    4,
+                    "the queue went on after the error"
+                );
+            }
+        }
     }
 
     #[test]
@@ -126,6 +194,92 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.to_string(), "no connection");
+    }
+
+    #[test]
+    fn an_item_starts_only_after_its_prerequisites_are_done() {
+        // 0 <- 1 <- 3, 0 <- 2 <- 3, 4 alone, 5 <- 4; listed in an order that ignores them
+        let after = vec![vec![], vec![0], vec![0], vec![1, 2], vec![], vec![4]];
+        let items: Vec<usize> = (0..after.len()).collect();
+        for workers in [1, 2, 4] {
+            let events = Mutex::new(Vec::new());
+            each_after(
+                &items,
+                [3, 5, 1, 2, 0, 4],
+                &after,
+                workers,
+                || Ok(()),
+                |(), &i| {
+                    events.lock().unwrap().push(("start", i));
+                    std::thread::sleep(std::time::Duration::from_millis(3));
+                    events.lock().unwrap().push(("done", i));
+                    Ok(())
+                },
+            )
+            .unwrap();
+            let events = events.into_inner().unwrap();
+            let at = |event| events.iter().position(|e| *e == event).unwrap();
+            for (item, prerequisites) in after.iter().enumerate() {
+                for &p in prerequisites {
+                    assert!(
+                        at(("done", p)) < at(("start", item)),
+                        "{workers} workers: {item} started before {p} was done: {events:?}"
+                    );
+                }
+            }
+            assert_eq!(events.len(), 2 * items.len());
+        }
+    }
+
+    #[test]
+    fn a_cycle_is_an_error_not_a_hang() {
+        let after = vec![vec![], vec![2], vec![1]];
+        let err = each_after(&[0, 1, 2], 0..3, &after, 2, || Ok(()), |(), i| Ok(*i)).unwrap_err();
+        assert!(err.to_string().contains("never run"), "{err}");
+    }
+
+    #[test]
+    fn a_failed_item_keeps_its_dependents_from_running() {
+        let after = vec![vec![], vec![0], vec![1]];
+        let ran = Mutex::new(Vec::new());
+        let err = each_after(
+            &[0, 1, 2],
+            0..3,
+            &after,
+            2,
+            || Ok(()),
+            |(), &i| {
+                ran.lock().unwrap().push(i);
+                if i == 1 {
+                    Err(anyhow!("item 1 is bad"))
+                } else {
+                    Ok(i)
+                }
+            },
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), "item 1 is bad");
+        assert_eq!(ran.into_inner().unwrap(), vec![0, 1]);
+    }
+
+    #[test]
+    fn a_panic_is_returned_and_wakes_the_waiting_workers() {
+        let after = vec![vec![], vec![0]];
+        let err = each_after(
+            &[0, 1],
+            0..2,
+            &after,
+            2,
+            || Ok(()),
+            |(), &i| -> Result<usize> {
+                if i == 0 {
+                    panic!("boom");
+                }
+                Ok(i)
+            },
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), "a worker panicked");
     }
 
     #[test]
