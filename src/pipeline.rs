@@ -8,7 +8,7 @@ use crate::cli::{ConnectionArgs, DataArgs, MigrateArgs, RollupArgs, StageArgs, T
 use crate::config::MysqlTarget;
 use crate::history::{Run, StepOutcome};
 use crate::mysql_conn::MysqlConn;
-use crate::refresh::{Layer, build_copies, rebuilt_tables};
+use crate::refresh::{Built, Layer, build_copies, rebuilt_tables};
 use crate::swap::{self, new_name};
 
 /// Steps `runner migrate` runs after applying migrations.
@@ -47,21 +47,15 @@ fn movies_write_audit_publish(
         .step("refresh", |_db| {
             let timeout = connections.connect_timeout();
             let rebuilt = rebuilt_tables(&mut work)?;
-            let mut upstream = 0;
-            for layer in Layer::UPSTREAM {
-                let tables = layer.select(&rebuilt);
-                build_copies(&mut work, &target, timeout, &tables)?;
-                swap::analyze_copies(&mut work, &tables)?;
-                swap::swap_in(&mut work, &tables)?;
-                upstream += tables.len();
-                inputs.extend(tables);
-            }
-            built = build_copies(
-                &mut work,
-                &target,
-                timeout,
-                &Layer::Derived.select(&rebuilt),
-            )?;
+            let swapped = std::sync::Mutex::new(Vec::new());
+            let outcome = build_copies(&mut work, &target, timeout, &rebuilt, &swapped);
+            // whatever happened, the stg_ and int_ tables swapped in are put back on failure
+            inputs.extend(swapped.into_inner().unwrap_or_default());
+            let (upstream, derived): (Vec<Built>, Vec<Built>) = outcome?
+                .into_iter()
+                .partition(|b| Layer::of(&b.table) != Layer::Derived);
+            let upstream = upstream.len();
+            built = derived;
             crate::drill::point("refresh:after-build");
             let detail: Vec<String> = built
                 .iter()

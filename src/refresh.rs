@@ -1,9 +1,12 @@
 //! Rebuilding the movie tables. The migrations own the logic: each rebuilt table `X` comes with a
 //! view `build_X` that computes its rows. The runner fills a copy `X__new` from `build_X` (columns
-//! matched by name), layer by layer: first the `stg_` tables (from `raw_`), then the `int_` tables
-//! (from `stg_`), each layer swapped in at once so that the next one reads it, then the derived
-//! tables, which `swap` publishes with one `RENAME TABLE` after the data checks pass on the copies.
+//! matched by name), two at a time, each as soon as the tables its view reads are built: `stg_`
+//! tables (from `raw_`) and `int_` tables (from `stg_` and other `int_` tables) are swapped in as
+//! soon as they are built, so that the next builds read them; the derived tables are published
+//! by `swap` with one `RENAME TABLE` after the data checks pass on the copies.
 
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -20,9 +23,10 @@ pub struct Built {
     pub rows: u64,
 }
 
-/// The layers of rebuilt tables, in build order. Tables of one layer are built side by side, so a
-/// `build_X` view may read only the layers below its own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The layers of rebuilt tables. A `build_X` view may read `stg_` and `int_` tables (each is
+/// swapped in as soon as it is built, and the tables that read it are built after it), never a
+/// derived table (published only after the checks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Layer {
     /// `stg_X` tables, built from `raw_` tables.
     Staging,
@@ -33,9 +37,6 @@ pub enum Layer {
 }
 
 impl Layer {
-    /// The layers swapped in as soon as they are built, because the next layer reads them.
-    pub const UPSTREAM: [Layer; 2] = [Layer::Staging, Layer::Intermediate];
-
     /// The layer a rebuilt table belongs to, by its name's prefix.
     pub fn of(table: &str) -> Layer {
         if table.starts_with("stg_") {
@@ -45,14 +46,6 @@ impl Layer {
         } else {
             Layer::Derived
         }
-    }
-
-    /// The tables of `all` in this layer.
-    pub fn select(self, all: &[String]) -> Vec<String> {
-        all.iter()
-            .filter(|t| Layer::of(t) == self)
-            .cloned()
-            .collect()
     }
 }
 
@@ -78,21 +71,100 @@ pub fn rebuilt_tables(conn: &mut MysqlConn) -> Result<Vec<String>> {
     Ok(tables)
 }
 
-/// Derived tables built at once, each on its own connection (the builds only read).
+/// Tables built at once, each on its own connection (the builds only read).
 const PARALLEL_BUILDS: usize = 2;
 
-/// Fills `X__new` for every table `X` of `tables` (one layer), a few at a time. Nothing is
-/// published yet.
+/// For each of `tables`, the indices of the others its `build_` view reads, directly or through
+/// plain views (`stg_ratings` reads `stg_links`, say), from the view definitions the server keeps.
+/// Only `stg_` and `int_` tables may be read: they are swapped in as soon as they are built, while
+/// derived tables wait for the checks.
+pub fn prerequisites(conn: &mut MysqlConn, tables: &[String]) -> Result<Vec<Vec<usize>>> {
+    let views: HashMap<String, String> = conn
+        .conn
+        .query::<(String, String), _>(
+            "select table_name, view_definition from information_schema.views \
+             where table_schema = database()",
+        )?
+        .into_iter()
+        .collect();
+    let index: HashMap<&str, usize> = tables
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.as_str(), i))
+        .collect();
+    let mut all: Vec<Vec<usize>> = Vec::with_capacity(tables.len());
+    for table in tables {
+        let mut read = BTreeSet::new();
+        let mut seen = HashSet::new();
+        let mut pending = vec![format!("build_{table}")];
+        while let Some(view) = pending.pop() {
+            let Some(definition) = views.get(&view) else {
+                continue;
+            };
+            for name in quoted_names(definition) {
+                if let Some(&i) = index.get(name) {
+                    read.insert(i);
+                } else if views.contains_key(name) && seen.insert(name.to_owned()) {
+                    pending.push(name.to_owned());
+                }
+            }
+        }
+        for &i in &read {
+            if Layer::of(&tables[i]) == Layer::Derived {
+                bail!(
+                    "build_{table} reads {}, a derived table: only stg_ and int_ tables are built \
+                     before the others read them",
+                    tables[i]
+                );
+            }
+        }
+        all.push(read.into_iter().collect());
+    }
+    // Builds that can never start: a view reading its own table, or views reading each other.
+    let mut done = vec![false; tables.len()];
+    while let Some(i) = (0..tables.len()).find(|&i| !done[i] && all[i].iter().all(|&p| done[p])) {
+        done[i] = true;
+    }
+    let stuck: Vec<&str> = (0..tables.len())
+        .filter(|&i| !done[i])
+        .map(|i| tables[i].as_str())
+        .collect();
+    if !stuck.is_empty() {
+        bail!(
+            "the build_ views of {} read each other's tables (or their own): no order builds them",
+            stuck.join(", ")
+        );
+    }
+    Ok(all)
+}
+
+/// The backquoted identifiers of a view definition as the server stores it
+/// (`` `db`.`stg_links`.`movie_id` `` gives db, stg_links and movie_id).
+fn quoted_names(definition: &str) -> impl Iterator<Item = &str> {
+    definition.split('`').skip(1).step_by(2)
+}
+
+/// Fills `X__new` for every table `X` of `tables`, a few at a time, each as soon as the tables its
+/// view reads are built (`prerequisites`). A `stg_` or `int_` table is swapped in as soon as it is
+/// built, and added to `swapped` (to be put back if the run fails); the derived tables are only
+/// filled, not published.
 pub fn build_copies(
     conn: &mut MysqlConn,
     target: &MysqlTarget,
     timeout: Duration,
     tables: &[String],
+    swapped: &Mutex<Vec<String>>,
 ) -> Result<Vec<Built>> {
+    let after = prerequisites(conn, tables)?;
     swap::prepare_copies(conn, tables)?;
-    let mut built = crate::parallel::each(
+    // stg_ and int_ tables first (others wait for them), then the rest, by name
+    let mut order: Vec<usize> = (0..tables.len()).collect();
+    order.sort_by_key(|&i| (Layer::of(&tables[i]), &tables[i]));
+    let ddl = Mutex::new(());
+    let mut built = crate::parallel::each_after(
         tables,
-        0..tables.len(),
+        order,
+        &after,
         PARALLEL_BUILDS,
         || {
             let mut conn = MysqlConn::connect(target, timeout, false)?;
@@ -108,6 +180,20 @@ pub fn build_copies(
             let started = std::time::Instant::now();
             let rows = fill_copy(conn, table)
                 .with_context(|| format!("building {table} from build_{table}"))?;
+            if Layer::of(table) != Layer::Derived {
+                // One swap at a time: two concurrent RENAME TABLEs can deadlock on the server's
+                // data dictionary (MariaDB: ERROR 1213).
+                let _one_at_a_time = ddl
+                    .lock()
+                    .map_err(|_| anyhow::anyhow!("swap lock poisoned"))?;
+                let one = std::slice::from_ref(table);
+                swap::analyze_copies(conn, one)?;
+                swap::swap_in(conn, one)?;
+                swapped
+                    .lock()
+                    .map_err(|_| anyhow::anyhow!("swapped-table list poisoned"))?
+                    .push(table.clone());
+            }
             tracing::info!(
                 "movies: built {table}: {rows} rows ({} ms)",
                 started.elapsed().as_millis()

@@ -330,3 +330,42 @@ fn changed_ratings_update_the_tables_and_unchanged_input_leaves_them_equal() {
         assert!(leftovers.is_empty(), "{leftovers:?}");
     }
 }
+
+/// The build order comes from the view definitions (V12's `int_rated_movies` reads
+/// `int_rating_histogram`, built in the same run: the fixture tests above depend on that order).
+/// A build that reads a derived table, or builds that read each other, are refused before
+/// anything is built, and nothing is published.
+#[test]
+fn builds_reading_a_derived_table_or_each_other_are_refused() {
+    let reads_derived = "create table if not exists top_keywords (keyword_id bigint not null primary key);\n\
+        create or replace view build_top_keywords as \
+        select keyword_aggregates.keyword_id from keyword_aggregates where keyword_aggregates.movie_count_rank <= 10;\n";
+    let cycle = "create table if not exists int_a (id bigint not null primary key);\n\
+        create table if not exists int_b (id bigint not null primary key);\n\
+        create or replace view build_int_a as select int_b.id from int_b;\n\
+        create or replace view build_int_b as select int_a.id from int_a;\n";
+    for kind in MysqlKind::ALL {
+        for (sql, message) in [
+            (
+                reads_derived,
+                "build_top_keywords reads keyword_aggregates, a derived table",
+            ),
+            (
+                cycle,
+                "the build_ views of int_a, int_b read each other's tables",
+            ),
+        ] {
+            let db = MysqlDb::new(kind, "order");
+            let dir = migrations_with("movies", &[("V900__extra.sql", sql)]);
+            let r = run(runner_for(Some(&db), None)
+                .args(["migrate", "movies", "--migrations-dir"])
+                .arg(dir.path())
+                .arg("--movie-data-path")
+                .arg(fixture("awkward")));
+            assert_eq!(r.code, 1, "{kind:?}: {r}");
+            assert!(r.stderr.contains(message), "{kind:?}: {r}");
+            let published: Vec<u64> = db.query("select count(*) from keyword_aggregates");
+            assert_eq!(published, [0], "{kind:?}: something was published");
+        }
+    }
+}
