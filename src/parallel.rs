@@ -45,8 +45,9 @@ impl Queue {
 }
 
 /// Like [`each`], but item `i` starts only when every item of `after[i]` is done: a worker with
-/// nothing ready waits for the running items. Items that can never start (a cycle, or a
-/// prerequisite missing from `order`) are an error.
+/// nothing ready waits for the running items. `order` must list every item once and `after` have
+/// one entry per item (checked before anything runs); items that can never start (a cycle) are
+/// an error.
 pub fn each_after<T: Sync, S, R: Send>(
     items: &[T],
     order: impl IntoIterator<Item = usize>,
@@ -55,8 +56,21 @@ pub fn each_after<T: Sync, S, R: Send>(
     start: impl Fn() -> Result<S> + Sync,
     work: impl Fn(&mut S, &T) -> Result<R> + Sync,
 ) -> Result<Vec<R>> {
+    let waiting: Vec<usize> = order.into_iter().collect();
+    let mut listed = vec![false; items.len()];
+    for &i in &waiting {
+        if i >= items.len() || std::mem::replace(&mut listed[i], true) {
+            bail!("the work order lists item {i} twice or out of range");
+        }
+    }
+    if listed.contains(&false) || after.len() != items.len() {
+        bail!("the work order or the prerequisites do not cover every item once");
+    }
+    if let Some(p) = after.iter().flatten().find(|&&p| p >= items.len()) {
+        bail!("prerequisite {p} is out of range");
+    }
     let queue = Mutex::new(Queue {
-        waiting: order.into_iter().collect(),
+        waiting,
         done: vec![false; items.len()],
         running: 0,
         failed: false,
@@ -86,8 +100,11 @@ pub fn each_after<T: Sync, S, R: Send>(
             queue = changed.wait(queue).map_err(|_| poisoned())?;
         }
     };
+    // Always records the item and wakes the waiting workers, even on a poisoned lock.
     let finish = |index: usize, ok: bool| -> Result<()> {
-        let mut queue = queue.lock().map_err(|_| poisoned())?;
+        let mut queue = queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         queue.running -= 1;
         queue.done[index] = ok;
         queue.failed |= !ok;
@@ -108,7 +125,14 @@ pub fn each_after<T: Sync, S, R: Send>(
                 }
                 .and_then(|state| work(state, &items[index]))
             }))
-            .unwrap_or_else(|_| Err(anyhow!("a worker panicked")));
+            .unwrap_or_else(|panic| {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                Err(anyhow!("a worker panicked on item {index}: {message}"))
+            });
             finish(index, result.is_ok())?;
             results.lock().map_err(|_| poisoned())?[index] = Some(result?);
         }
@@ -279,7 +303,32 @@ mod tests {
             },
         )
         .unwrap_err();
-        assert_eq!(err.to_string(), "a worker panicked");
+        assert_eq!(err.to_string(), "a worker panicked on item 0: boom");
+    }
+
+    #[test]
+    fn an_order_that_misses_or_repeats_an_item_is_refused_before_any_work() {
+        let ran = Mutex::new(0);
+        let work = |(): &mut (), _: &u32| -> Result<()> {
+            *ran.lock().unwrap() += 1;
+            Ok(())
+        };
+        let none = vec![vec![]; 3];
+        assert!(each_after(&[0, 1, 2], [0, 1], &none, 2, || Ok(()), work).is_err());
+        assert!(each_after(&[0, 1, 2], [0, 1, 1], &none, 2, || Ok(()), work).is_err());
+        assert!(each_after(&[0, 1, 2], [0, 1, 5], &none, 2, || Ok(()), work).is_err());
+        assert!(
+            each_after(
+                &[0, 1, 2],
+                0..3,
+                &[vec![7], vec![], vec![]],
+                2,
+                || Ok(()),
+                work
+            )
+            .is_err()
+        );
+        assert_eq!(*ran.lock().unwrap(), 0);
     }
 
     #[test]
