@@ -50,7 +50,20 @@ fn movies_write_audit_publish(
             let swapped = std::sync::Mutex::new(Vec::new());
             let outcome = build_copies(&mut work, &target, timeout, &rebuilt, &swapped);
             // whatever happened, the stg_ and int_ tables swapped in are put back on failure
-            inputs.extend(swapped.into_inner().unwrap_or_default());
+            let swapped = swapped
+                .into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if outcome.is_err() {
+                let unswapped: Vec<String> = rebuilt
+                    .iter()
+                    .filter(|t| !swapped.contains(t))
+                    .cloned()
+                    .collect();
+                if let Err(err) = swap::discard_copies(&mut work, &unswapped) {
+                    tracing::warn!("movies: could not drop the unfinished copies ({err:#})");
+                }
+            }
+            inputs.extend(swapped);
             let (upstream, derived): (Vec<Built>, Vec<Built>) = outcome?
                 .into_iter()
                 .partition(|b| Layer::of(&b.table) != Layer::Derived);

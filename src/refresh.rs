@@ -79,6 +79,7 @@ const PARALLEL_BUILDS: usize = 2;
 /// Only `stg_` and `int_` tables may be read: they are swapped in as soon as they are built, while
 /// derived tables wait for the checks.
 pub fn prerequisites(conn: &mut MysqlConn, tables: &[String]) -> Result<Vec<Vec<usize>>> {
+    // Names compared lowercased: with lower_case_table_names=2 a definition may keep other case.
     let views: HashMap<String, String> = conn
         .conn
         .query::<(String, String), _>(
@@ -86,17 +87,18 @@ pub fn prerequisites(conn: &mut MysqlConn, tables: &[String]) -> Result<Vec<Vec<
              where table_schema = database()",
         )?
         .into_iter()
+        .map(|(name, definition)| (name.to_lowercase(), definition))
         .collect();
-    let index: HashMap<&str, usize> = tables
+    let index: HashMap<String, usize> = tables
         .iter()
         .enumerate()
-        .map(|(i, t)| (t.as_str(), i))
+        .map(|(i, t)| (t.to_lowercase(), i))
         .collect();
     let mut all: Vec<Vec<usize>> = Vec::with_capacity(tables.len());
     for table in tables {
         let mut read = BTreeSet::new();
         let mut seen = HashSet::new();
-        let mut pending = vec![format!("build_{table}")];
+        let mut pending = vec![format!("build_{table}").to_lowercase()];
         while let Some(view) = pending.pop() {
             let Some(definition) = views.get(&view) else {
                 continue;
@@ -110,10 +112,10 @@ pub fn prerequisites(conn: &mut MysqlConn, tables: &[String]) -> Result<Vec<Vec<
                 );
             }
             for name in quoted_names(definition) {
-                if let Some(&i) = index.get(name) {
+                if let Some(&i) = index.get(&name) {
                     read.insert(i);
-                } else if views.contains_key(name) && seen.insert(name.to_owned()) {
-                    pending.push(name.to_owned());
+                } else if views.contains_key(&name) && seen.insert(name.clone()) {
+                    pending.push(name);
                 }
             }
         }
@@ -146,10 +148,47 @@ pub fn prerequisites(conn: &mut MysqlConn, tables: &[String]) -> Result<Vec<Vec<
     Ok(all)
 }
 
-/// The backquoted identifiers of a view definition as the server stores it
-/// (`` `db`.`stg_links`.`movie_id` `` gives db, stg_links and movie_id).
-fn quoted_names(definition: &str) -> impl Iterator<Item = &str> {
-    definition.split('`').skip(1).step_by(2)
+/// The backquoted identifiers of a view definition as the server stores it, lowercased
+/// (`` `db`.`stg_links`.`movie_id` `` gives db, stg_links and movie_id). Both servers quote every
+/// table name there. String literals are skipped (a backquote inside one is not a name); a
+/// doubled backquote inside a name stands for one.
+fn quoted_names(definition: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut chars = definition.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '`' => {
+                let mut name = String::new();
+                while let Some(c) = chars.next() {
+                    if c == '`' {
+                        if chars.peek() == Some(&'`') {
+                            chars.next();
+                        } else {
+                            break;
+                        }
+                    }
+                    name.push(c);
+                }
+                names.push(name.to_lowercase());
+            }
+            '\'' | '"' => {
+                // to the closing quote; a backslash escapes one character, a doubled quote is one
+                while let Some(d) = chars.next() {
+                    if d == '\\' {
+                        chars.next();
+                    } else if d == c {
+                        if chars.peek() == Some(&c) {
+                            chars.next();
+                        } else {
+                            break;
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    names
 }
 
 /// Fills `X__new` for every table `X` of `tables`, a few at a time, each as soon as the tables its
@@ -233,4 +272,34 @@ fn fill_copy(conn: &mut MysqlConn, table: &str) -> Result<u64> {
         quote_ident(&format!("build_{table}"))
     ))?;
     Ok(conn.conn.affected_rows())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quoted_names;
+
+    #[test]
+    fn quoted_names_skip_string_literals_and_fold_case() {
+        let definition = "with `Ranked` as (select `db`.`stg_links`.`movie_id` AS `movie_id` \
+             from `db`.`stg_links` where `db`.`stg_links`.`imdb_id` <> 'it''s a ` quote' \
+             and `x` = 'a\\' `b`') select `odd``name` from `Ranked`";
+        assert_eq!(
+            quoted_names(definition),
+            [
+                "ranked",
+                "db",
+                "stg_links",
+                "movie_id",
+                "movie_id",
+                "db",
+                "stg_links",
+                "db",
+                "stg_links",
+                "imdb_id",
+                "x",
+                "odd`name",
+                "ranked"
+            ]
+        );
+    }
 }

@@ -334,7 +334,8 @@ fn changed_ratings_update_the_tables_and_unchanged_input_leaves_them_equal() {
 /// The build order comes from the view definitions (V12's `int_rated_movies` reads
 /// `int_rating_histogram`, built in the same run: the fixture tests above depend on that order).
 /// A build that reads a derived table, or builds that read each other, are refused before
-/// anything is built, and nothing is published.
+/// anything is built; a build that fails puts back the tables swapped in before it. Either way
+/// nothing is published and no copy is left behind.
 #[test]
 fn builds_reading_a_derived_table_or_each_other_are_refused() {
     let reads_derived = "create table if not exists top_keywords (keyword_id bigint not null primary key);\n\
@@ -344,6 +345,9 @@ fn builds_reading_a_derived_table_or_each_other_are_refused() {
         create table if not exists int_b (id bigint not null primary key);\n\
         create or replace view build_int_a as select int_b.id from int_b;\n\
         create or replace view build_int_b as select int_a.id from int_a;\n";
+    // fails while it runs, after other stg_/int_ tables were swapped in: they are put back
+    let fails = "create table if not exists int_bad (id bigint not null primary key);\n\
+        create or replace view build_int_bad as select null as id from stg_links;\n";
     for kind in MysqlKind::ALL {
         for (sql, message) in [
             (
@@ -354,6 +358,7 @@ fn builds_reading_a_derived_table_or_each_other_are_refused() {
                 cycle,
                 "the build_ views of int_a, int_b read each other's tables",
             ),
+            (fails, "building int_bad from build_int_bad"),
         ] {
             let db = MysqlDb::new(kind, "order");
             let dir = migrations_with("movies", &[("V900__extra.sql", sql)]);
@@ -364,8 +369,16 @@ fn builds_reading_a_derived_table_or_each_other_are_refused() {
                 .arg(fixture("awkward")));
             assert_eq!(r.code, 1, "{kind:?}: {r}");
             assert!(r.stderr.contains(message), "{kind:?}: {r}");
-            let published: Vec<u64> = db.query("select count(*) from keyword_aggregates");
-            assert_eq!(published, [0], "{kind:?}: something was published");
+            let published: Vec<u64> = db.query(
+                "select (select count(*) from keyword_aggregates) + (select count(*) from stg_links) \
+                 + (select count(*) from int_rating_histogram)",
+            );
+            assert_eq!(published, [0], "{kind:?}: something was published: {r}");
+            let left: Vec<String> = db.query(
+                "select table_name from information_schema.tables where table_schema = database() \
+                 and (table_name like '%\\_\\_new' or table_name like '%\\_\\_old')",
+            );
+            assert!(left.is_empty(), "{kind:?}: copies left behind: {left:?}");
         }
     }
 }
