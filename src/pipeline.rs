@@ -42,28 +42,21 @@ fn movies_write_audit_publish(
     })?;
     // The tables swapped in before the checks (raw_, stg_, int_): put back if anything fails.
     let mut inputs = staged.unwrap_or_default();
+    // Every table the refresh rebuilds; the copies of those not swapped in are dropped on failure.
+    let mut rebuilt = Vec::new();
     let mut built = Vec::new();
     let audited = run
         .step("refresh", |_db| {
             let timeout = connections.connect_timeout();
-            let rebuilt = rebuilt_tables(&mut work)?;
+            rebuilt = rebuilt_tables(&mut work)?;
             let swapped = std::sync::Mutex::new(Vec::new());
             let outcome = build_copies(&mut work, &target, timeout, &rebuilt, &swapped);
             // whatever happened, the stg_ and int_ tables swapped in are put back on failure
-            let swapped = swapped
-                .into_inner()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if outcome.is_err() {
-                let unswapped: Vec<String> = rebuilt
-                    .iter()
-                    .filter(|t| !swapped.contains(t))
-                    .cloned()
-                    .collect();
-                if let Err(err) = swap::discard_copies(&mut work, &unswapped) {
-                    tracing::warn!("movies: could not drop the unfinished copies ({err:#})");
-                }
-            }
-            inputs.extend(swapped);
+            inputs.extend(
+                swapped
+                    .into_inner()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            );
             let (upstream, derived): (Vec<Built>, Vec<Built>) = outcome?
                 .into_iter()
                 .partition(|b| Layer::of(&b.table) != Layer::Derived);
@@ -94,9 +87,13 @@ fn movies_write_audit_publish(
                 audit(&target, connections.connect_timeout(), &checks, &rename)
             })
         });
-    let derived: Vec<String> = built.iter().map(|b| b.table.clone()).collect();
     if let Err(err) = audited {
-        let restored = swap::discard_copies(&mut work, &derived)
+        let unswapped: Vec<String> = rebuilt
+            .iter()
+            .filter(|t| !inputs.contains(t))
+            .cloned()
+            .collect();
+        let restored = swap::discard_copies(&mut work, &unswapped)
             .and_then(|()| swap::roll_back(&mut work, &inputs));
         if let Err(restore) = restored {
             tracing::error!(
@@ -107,6 +104,7 @@ fn movies_write_audit_publish(
         }
         return Err(err);
     }
+    let derived: Vec<String> = built.iter().map(|b| b.table.clone()).collect();
     run.step("publish", |_db| {
         swap::swap_in(&mut work, &derived)?;
         crate::drill::point("publish:after-swap");

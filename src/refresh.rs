@@ -207,7 +207,6 @@ pub fn build_copies(
     // stg_ and int_ tables first (others wait for them), then the rest, by name
     let mut order: Vec<usize> = (0..tables.len()).collect();
     order.sort_by_key(|&i| (Layer::of(&tables[i]), &tables[i]));
-    let ddl = Mutex::new(());
     let mut built = crate::parallel::each_after(
         tables,
         order,
@@ -228,18 +227,15 @@ pub fn build_copies(
             let rows = fill_copy(conn, table)
                 .with_context(|| format!("building {table} from build_{table}"))?;
             if Layer::of(table) != Layer::Derived {
-                // One swap at a time: two concurrent RENAME TABLEs can deadlock on the server's
-                // data dictionary (MariaDB: ERROR 1213).
-                let _one_at_a_time = ddl
+                // Held across the swap, so one swap runs at a time: two concurrent RENAME TABLEs
+                // can deadlock on the server's data dictionary (MariaDB: ERROR 1213).
+                let mut swapped = swapped
                     .lock()
-                    .map_err(|_| anyhow::anyhow!("swap lock poisoned"))?;
+                    .map_err(|_| anyhow::anyhow!("swapped-table list poisoned"))?;
                 let one = std::slice::from_ref(table);
                 swap::analyze_copies(conn, one)?;
                 swap::swap_in(conn, one)?;
-                swapped
-                    .lock()
-                    .map_err(|_| anyhow::anyhow!("swapped-table list poisoned"))?
-                    .push(table.clone());
+                swapped.push(table.clone());
             }
             tracing::info!(
                 "movies: built {table}: {rows} rows ({} ms)",
