@@ -101,7 +101,7 @@ pub fn each_after<T: Sync, S, R: Send>(
         }
     };
     // Always records the item and wakes the waiting workers, even on a poisoned lock.
-    let finish = |index: usize, ok: bool| -> Result<()> {
+    let finish = |index: usize, ok: bool| {
         let mut queue = queue
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -109,7 +109,6 @@ pub fn each_after<T: Sync, S, R: Send>(
         queue.done[index] = ok;
         queue.failed |= !ok;
         changed.notify_all();
-        Ok(())
     };
     // One worker: its state is made before its first item (none without items), and any error
     // tells the others to stop taking items.
@@ -133,7 +132,7 @@ pub fn each_after<T: Sync, S, R: Send>(
                     .unwrap_or_default();
                 Err(anyhow!("a worker panicked on item {index}: {message}"))
             });
-            finish(index, result.is_ok())?;
+            finish(index, result.is_ok());
             results.lock().map_err(|_| poisoned())?[index] = Some(result?);
         }
         Ok(())
