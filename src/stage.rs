@@ -165,10 +165,10 @@ pub fn stage_movies(
         ],
     )?;
     let rejects = Mutex::new(rejects);
-    let loaded = load_files(target, connect_timeout, inputs, &rejects)?;
+    let sizes: Vec<u64> = inputs.iter().map(input_size).collect();
+    let loaded = load_files(target, connect_timeout, inputs, &sizes, &rejects)?;
     let mut all = Vec::with_capacity(inputs.len());
-    for (input, counts) in inputs.iter().zip(loaded) {
-        let size = input_size(input);
+    for ((input, counts), &size) in inputs.iter().zip(loaded).zip(&sizes) {
         admin
             .conn
             .exec_drop(
@@ -212,24 +212,26 @@ pub fn stage_movies(
 /// inserts on the other) without the one big file waiting behind the small ones.
 const PARALLEL_FILES: usize = 2;
 
-/// Loads every input into its copies, [`PARALLEL_FILES`] at a time, biggest first; the counts
-/// come back in the order of `inputs`.
+/// Loads every input into its copies, [`PARALLEL_FILES`] at a time, biggest first (`sizes` in
+/// bytes, one per input); the counts come back in the order of `inputs`.
 fn load_files(
     target: &MysqlTarget,
     timeout: Duration,
     inputs: &[Input],
+    sizes: &[u64],
     rejects: &Mutex<TableWriter>,
 ) -> Result<Vec<FileCounts>> {
+    let sized: Vec<(&Input, u64)> = inputs.iter().zip(sizes.iter().copied()).collect();
     let mut order: Vec<usize> = (0..inputs.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(input_size(&inputs[i])));
+    order.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
     crate::parallel::each(
-        inputs,
+        &sized,
         order,
         PARALLEL_FILES,
         || Ok(()),
-        |(), input| {
+        |(), &(input, size)| {
             let started = Instant::now();
-            let counts = load_file(target, timeout, input, rejects)
+            let counts = load_file(target, timeout, input, size, rejects)
                 .with_context(|| format!("staging {}", input.file_name))?;
             log_counts(&counts, started);
             crate::drill::point(&format!("stage:after:{}", input.file_name));
@@ -349,14 +351,12 @@ struct Checked<'a> {
     parent_key: i64,
 }
 
-fn open(input: &Input) -> Result<(Box<dyn Read + Send>, u64)> {
+fn open(input: &Input) -> Result<Box<dyn Read + Send>> {
     Ok(match &input.source {
         Source::Path(path) => {
-            let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-            let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-            (Box::new(file), size)
+            Box::new(File::open(path).with_context(|| format!("opening {}", path.display()))?)
         }
-        Source::Seed(bytes) => (Box::new(*bytes), bytes.len() as u64),
+        Source::Seed(bytes) => Box::new(*bytes),
     })
 }
 
@@ -382,12 +382,13 @@ fn load_file(
     target: &MysqlTarget,
     timeout: Duration,
     input: &Input,
+    size: u64,
     rejects: &Mutex<TableWriter>,
 ) -> Result<FileCounts> {
     let spec = input.spec;
     let file_name = input.file_name.as_str();
-    let (reader, size) = open(input)?;
     let bar = progress_bar(size, file_name);
+    let reader = open(input)?;
     let (reader, mut lines) = line_counting(bar.wrap_read(reader));
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(false)
