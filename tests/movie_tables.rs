@@ -382,3 +382,38 @@ fn builds_reading_a_derived_table_or_each_other_are_refused() {
         }
     }
 }
+
+/// The build order is read from the view definitions; a user without SHOW VIEW sees them empty
+/// (both servers) and gets a clear error instead of builds in a guessed order. The tables the
+/// previous run published stay.
+#[test]
+fn a_user_without_show_view_is_told_what_is_missing() {
+    use mysql::prelude::Queryable;
+    for kind in MysqlKind::ALL {
+        let db = MysqlDb::new(kind, "showview");
+        migrate_movies(&db, &fixture("awkward"));
+        let before: Vec<u64> = db.query("select count(*) from keyword_aggregates");
+        let user = unique_name("nosv");
+        let url = mysql_user(kind, &db, &user, "No-Show-View-1");
+        mysql_admin(kind)
+            .query_drop(format!(
+                "revoke show view on `{}`.* from '{user}'@'%'",
+                db.name
+            ))
+            .unwrap();
+        let r = run(runner()
+            .env("MOVIES_DATABASE_URL", &url)
+            .args(["migrate", "movies", "--movie-data-path"])
+            .arg(fixture("awkward")));
+        assert_eq!(r.code, 1, "{kind:?}: {r}");
+        assert!(
+            r.stderr.contains("needs SHOW VIEW on its database"),
+            "{kind:?}: {r}"
+        );
+        let after: Vec<u64> = db.query("select count(*) from keyword_aggregates");
+        assert_eq!(after, before, "{kind:?}");
+        mysql_admin(kind)
+            .query_drop(format!("drop user if exists '{user}'@'%'"))
+            .unwrap();
+    }
+}
