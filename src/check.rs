@@ -276,6 +276,11 @@ pub fn run(args: &CheckArgs) -> Result<()> {
     for target in Target::selected(&args.targets) {
         let checks = checks(target, args.connections.migrations_dir.as_deref())?;
         let mut db = crate::connect(target, &args.connections, false)?;
+        crate::migrate::ensure_up_to_date(
+            db.as_mut(),
+            target,
+            args.connections.migrations_dir.as_deref(),
+        )?;
         let results = run_checks(db.as_mut(), &checks, &[])?;
         for result in &results {
             println!("{target}: {result}");

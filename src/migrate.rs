@@ -156,6 +156,22 @@ pub struct Plan {
     pub drift: Vec<Drift>,
 }
 
+/// Refuses a database with pending or drifted migrations: `runner stage` and `runner check` work
+/// on the objects this binary's migrations define (a check may read a view a pending migration
+/// creates).
+pub fn ensure_up_to_date(db: &mut dyn Database, target: Target, dir: Option<&Path>) -> Result<()> {
+    let available = migrations(target, dir)?;
+    let plan = plan(db.applied_migrations()?, &available);
+    if !plan.pending.is_empty() || !plan.drift.is_empty() {
+        bail!(
+            "the database is not up to date ({} pending, {} drifted migrations): run `runner migrate {target}` first",
+            plan.pending.len(),
+            plan.drift.len()
+        );
+    }
+    Ok(())
+}
+
 pub fn plan(applied: Vec<Migration>, available: &[Migration]) -> Plan {
     let mut drift = Vec::new();
     for app in &applied {

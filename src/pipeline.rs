@@ -2,7 +2,7 @@
 //! (`runner stage`): staging the movie files, refreshing derived tables, the rollup's incremental
 //! merge. Each step is recorded in the run history.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 
 use crate::cli::{ConnectionArgs, DataArgs, MigrateArgs, RollupArgs, StageArgs, Target};
 use crate::config::MysqlTarget;
@@ -202,17 +202,13 @@ pub fn stage(args: &StageArgs) -> Result<()> {
 }
 
 fn stage_target(target: Target, args: &StageArgs) -> Result<()> {
-    let available = crate::migrate::migrations(target, args.connections.migrations_dir.as_deref())?;
     let mut db = crate::connect(target, &args.connections, false)?;
     db.lock(args.connections.lock_timeout())?;
-    let plan = crate::migrate::plan(db.applied_migrations()?, &available);
-    if !plan.pending.is_empty() || !plan.drift.is_empty() {
-        bail!(
-            "the database is not up to date ({} pending, {} drifted migrations): run `runner migrate {target}` first",
-            plan.pending.len(),
-            plan.drift.len()
-        );
-    }
+    crate::migrate::ensure_up_to_date(
+        db.as_mut(),
+        target,
+        args.connections.migrations_dir.as_deref(),
+    )?;
     let mut run = Run::begin(db, target, "stage")?;
     let outcome = stage_steps(
         &mut run,

@@ -39,6 +39,23 @@ fn snapshot(db: &MysqlDb) -> Vec<String> {
     out
 }
 
+/// The checks read objects of this binary's migrations (since V14 `stg_movielens_ratings`): on a
+/// database that has not applied them, `runner check` says what to do instead of failing on a
+/// missing view.
+#[test]
+fn check_refuses_a_database_with_pending_migrations() {
+    for kind in MysqlKind::ALL {
+        let db = MysqlDb::new(kind, "check_pending");
+        let r = run(runner_for(Some(&db), None).args(["check", "movies"]));
+        assert_ne!(r.code, 0, "{r}");
+        assert!(
+            r.stderr.contains("the database is not up to date (")
+                && r.stderr.contains("run `runner migrate movies` first"),
+            "{r}"
+        );
+    }
+}
+
 #[test]
 fn check_passes_on_good_data_and_fails_on_bad() {
     for kind in MysqlKind::ALL {

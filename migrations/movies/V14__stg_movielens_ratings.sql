@@ -20,8 +20,9 @@
 --   rated_at_unix       when, in Unix seconds
 --
 -- stg_ratings is restated on top of it (the same columns and rows: these ratings left-joined to
--- stg_links for movie_id), so the renames live in one place. The data checks keep reading
--- stg_ratings: `runner check` may run against a database that has not applied this migration.
+-- stg_links for movie_id), so the renames live in one place. The data check
+-- user_bias_covers_users reads stg_movielens_ratings too (at 26M ratings on MySQL 9.7: 43 s
+-- through stg_ratings, 7.5 s without the join).
 --
 -- Idempotent: `create or replace view`.
 

@@ -1,10 +1,10 @@
 -- severity: fail
 -- description: one user_rating_bias row per rated user, leniency_percentile within 0..1
 select
-    stg_ratings.user_id,
+    stg_movielens_ratings.user_id,
     'rated user without a row' as problem
-from stg_ratings
-left join user_rating_bias on user_rating_bias.user_id = stg_ratings.user_id
+from stg_movielens_ratings
+left join user_rating_bias on user_rating_bias.user_id = stg_movielens_ratings.user_id
 where user_rating_bias.user_id is null
 union all
 select
