@@ -71,6 +71,32 @@ impl std::fmt::Display for CheckResult {
 /// Rows shown per failing check.
 pub const SAMPLE_ROWS: usize = 5;
 
+/// The query returning the first `sample_size` rows of a check. Newlines around the check: a
+/// trailing `--` comment must not swallow the parenthesis.
+pub fn sample_query(sql: &str, sample_size: usize) -> String {
+    format!("select * from (\n{sql}\n) as offending limit {sample_size}")
+}
+
+/// The query counting every row of a check (newlines as in [`sample_query`]).
+pub fn count_query(sql: &str) -> String {
+    format!("select count(*) from (\n{sql}\n) as offending")
+}
+
+/// How many rows a check found, given how many its sample query returned: a check that passes
+/// (no rows) or finds fewer than a sample's worth runs once; only a full sample needs
+/// `count_all`, a second query over `count_query`.
+pub fn rows_found(
+    sampled: usize,
+    sample_size: usize,
+    count_all: impl FnOnce() -> Result<u64>,
+) -> Result<u64> {
+    if sampled < sample_size {
+        Ok(sampled as u64)
+    } else {
+        count_all()
+    }
+}
+
 /// Parses a check file: `-- severity: fail|warn` and `-- description: ...` lines in its header.
 pub fn parse(name: &str, sql: &str) -> Result<Check> {
     let mut severity = None;
@@ -330,6 +356,14 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn rows_found_counts_again_only_after_a_full_sample() {
+        let never = || -> Result<u64> { panic!("counted although the sample was not full") };
+        assert_eq!(rows_found(0, 5, never).unwrap(), 0);
+        assert_eq!(rows_found(4, 5, never).unwrap(), 4);
+        assert_eq!(rows_found(5, 5, || Ok(12)).unwrap(), 12);
     }
 
     #[test]

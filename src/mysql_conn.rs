@@ -16,6 +16,7 @@ use refinery_core::traits::sync::{Migrate, Query, Transaction};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::check;
 use crate::config::MysqlTarget;
 use crate::db::{Database, MIGRATION_TABLE, RunRecord, StepRecord, TableCount};
 use crate::retry::{is_transient_io, retry_connect};
@@ -322,19 +323,11 @@ impl Database for MysqlConn {
     }
 
     fn query_check(&mut self, sql: &str, sample: usize) -> Result<(u64, Vec<String>)> {
-        // Newlines around the query: a trailing `--` comment must not swallow the parenthesis.
-        let rows: Vec<mysql::Row> = self.conn.query(format!(
-            "select * from (\n{sql}\n) as offending limit {sample}"
-        ))?;
-        // A check that passes (no rows) or finds fewer than a sample's worth runs once.
-        let count = if rows.len() < sample {
-            rows.len() as u64
-        } else {
-            let count: Option<u64> = self
-                .conn
-                .query_first(format!("select count(*) from (\n{sql}\n) as offending"))?;
-            count.unwrap_or(0)
-        };
+        let rows: Vec<mysql::Row> = self.conn.query(check::sample_query(sql, sample))?;
+        let count = check::rows_found(rows.len(), sample, || {
+            let count: Option<u64> = self.conn.query_first(check::count_query(sql))?;
+            Ok(count.unwrap_or(0))
+        })?;
         let sample = rows
             .into_iter()
             .map(|row| {

@@ -11,6 +11,7 @@ use postgres::{Client, NoTls};
 use refinery::Migration;
 use refinery_core::traits::sync::Migrate;
 
+use crate::check;
 use crate::config::PgTarget;
 use crate::db::{Database, MIGRATION_TABLE, RunRecord, StepRecord, TableCount};
 use crate::retry::{has_transient_io_source, retry_connect};
@@ -104,9 +105,7 @@ pub fn query_check(
     sample_size: usize,
 ) -> Result<(u64, Vec<String>)> {
     // The simple protocol returns every value as text, whatever its type.
-    let messages = client.simple_query(&format!(
-        "select * from (\n{sql}\n) as offending limit {sample_size}"
-    ))?;
+    let messages = client.simple_query(&check::sample_query(sql, sample_size))?;
     let sample: Vec<String> = messages
         .iter()
         .filter_map(|m| match m {
@@ -120,18 +119,11 @@ pub fn query_check(
             format!("({})", cells.join(", "))
         })
         .collect();
-    // A check that passes (no rows) or finds fewer than a sample's worth runs once.
-    let count = if sample.len() < sample_size {
-        sample.len() as i64
-    } else {
-        client
-            .query_one(
-                &format!("select count(*) from (\n{sql}\n) as offending"),
-                &[],
-            )?
-            .get(0)
-    };
-    Ok((count as u64, sample))
+    let count = check::rows_found(sample.len(), sample_size, || {
+        let count: i64 = client.query_one(&check::count_query(sql), &[])?.get(0);
+        Ok(count as u64)
+    })?;
+    Ok((count, sample))
 }
 
 pub fn quote_ident(name: &str) -> String {
