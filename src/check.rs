@@ -296,18 +296,13 @@ pub fn gate(target: Target, results: &[CheckResult], nothing: &str) -> Result<Ta
     Ok(tally)
 }
 
-/// `runner check`: every check of each target against the live tables; fails if a `fail` check does.
+/// `runner check`: every check of each target against the live tables; fails if a `fail` check
+/// does. A target that cannot be checked (unreachable, not migrated) does not stop the other:
+/// its error is reported with theirs (as `migrate` and `stage` do).
 pub fn run(args: &CheckArgs) -> Result<()> {
     let mut failed = Vec::new();
-    for target in Target::selected(&args.targets) {
-        let checks = checks(target, args.connections.migrations_dir.as_deref())?;
-        let mut db = crate::connect(target, &args.connections, false)?;
-        crate::migrate::ensure_up_to_date(
-            db.as_mut(),
-            target,
-            args.connections.migrations_dir.as_deref(),
-        )?;
-        let results = run_checks(db.as_mut(), &checks, &[])?;
+    let checked = crate::each_target(&args.targets, |target| {
+        let results = check_target(target, args)?;
         for result in &results {
             println!("{target}: {result}");
             if result.status == Status::Fail {
@@ -316,12 +311,22 @@ pub fn run(args: &CheckArgs) -> Result<()> {
         }
         let passed = results.iter().filter(|r| r.status == Status::Pass).count();
         println!("{target}: {passed} of {} checks passed", results.len());
-    }
-    if failed.is_empty() {
         Ok(())
-    } else {
-        bail!("failed checks: {}", failed.join(", "))
+    });
+    match (checked, failed.is_empty()) {
+        (Ok(()), true) => Ok(()),
+        (Ok(()), false) => bail!("failed checks: {}", failed.join(", ")),
+        (Err(err), true) => Err(err),
+        (Err(err), false) => bail!("failed checks: {}; {err:#}", failed.join(", ")),
     }
+}
+
+fn check_target(target: Target, args: &CheckArgs) -> Result<Vec<CheckResult>> {
+    let dir = args.connections.migrations_dir.as_deref();
+    let checks = checks(target, dir)?;
+    let mut db = crate::connect(target, &args.connections, false)?;
+    crate::migrate::ensure_up_to_date(db.as_mut(), target, dir)?;
+    run_checks(db.as_mut(), &checks, &[])
 }
 
 #[cfg(test)]

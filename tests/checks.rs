@@ -56,6 +56,34 @@ fn check_refuses_a_database_with_pending_migrations() {
     }
 }
 
+/// `runner check` of both targets: a movies database that cannot be checked (here: not migrated)
+/// does not hide the rollup's results; the run still fails and names the movies problem. (The
+/// target loop is the CLI's, the same for both MySQL kinds: MariaDB only.)
+#[test]
+fn check_of_both_targets_reports_the_rollup_when_movies_cannot_be_checked() {
+    let movies = MysqlDb::new(MysqlKind::MariaDb, "check_both");
+    let rollup = PgDb::unique("check_both");
+    let pagila = pagila_fixture_source("check_both_src");
+    let both = || {
+        let mut cmd = runner_for(Some(&movies), Some(&rollup));
+        cmd.env("PAGILA_DATABASE_URL", pagila.url());
+        cmd
+    };
+    run_ok(both().args(["migrate", "rollup"]));
+    let r = run(both().arg("check"));
+    assert_eq!(r.code, 1, "{r}");
+    assert!(r.stdout.contains("rollup: pass  "), "{r}");
+    assert!(
+        r.stdout.contains("rollup: ") && r.stdout.contains("checks passed"),
+        "{r}"
+    );
+    assert!(!r.stdout.contains("movies: "), "{r}");
+    assert!(
+        r.stderr.contains("movies: ") && r.stderr.contains("run `runner migrate movies` first"),
+        "{r}"
+    );
+}
+
 #[test]
 fn check_passes_on_good_data_and_fails_on_bad() {
     for kind in MysqlKind::ALL {

@@ -383,6 +383,39 @@ fn builds_reading_a_derived_table_or_each_other_are_refused() {
     }
 }
 
+/// A rebuilt table without a primary key is filled too (the copy's insert has no `order by` then),
+/// and a re-run replaces its rows instead of adding to them.
+#[test]
+fn a_table_without_a_primary_key_is_rebuilt_whole() {
+    let keyless = "create table if not exists keyword_names (keyword_id bigint not null, \
+        keyword mediumtext not null);\n\
+        create or replace view build_keyword_names as \
+        select stg_keywords.keyword_id, stg_keywords.keyword from stg_keywords;\n";
+    for kind in MysqlKind::ALL {
+        let db = MysqlDb::new(kind, "keyless");
+        let dir = migrations_with("movies", &[("V900__keyless.sql", keyless)]);
+        for _ in 0..2 {
+            let r = run_ok(
+                runner_for(Some(&db), None)
+                    .args(["migrate", "movies", "--migrations-dir"])
+                    .arg(dir.path())
+                    .arg("--movie-data-path")
+                    .arg(fixture("awkward")),
+            );
+            assert!(r.stderr.contains("built keyword_names: "), "{kind:?}: {r}");
+            let counts: Vec<(u64, u64, u64)> = db.query(
+                "select (select count(*) from keyword_names), (select count(*) from stg_keywords), \
+                 (select count(*) from keyword_names inner join stg_keywords \
+                  on stg_keywords.keyword_id = keyword_names.keyword_id \
+                  and stg_keywords.keyword = keyword_names.keyword)",
+            );
+            let (names, keywords, matching) = counts[0];
+            assert!(keywords > 0, "{kind:?}: the fixture has keywords");
+            assert_eq!((names, matching), (keywords, keywords), "{kind:?}: {r}");
+        }
+    }
+}
+
 /// The build order is read from the view definitions; a user without SHOW VIEW sees them empty
 /// (both servers) and gets a clear error instead of builds in a guessed order. The tables the
 /// previous run published stay.
