@@ -19,11 +19,7 @@ fn migrate_twice_applies_once_and_status_shows_both_targets() {
         let movies = MysqlDb::new(kind, "twice");
         let rollup = PgDb::unique("twice");
         let pagila = pagila_fixture_source("twice_src");
-        let both = || {
-            let mut cmd = runner_for(Some(&movies), Some(&rollup));
-            cmd.env("PAGILA_DATABASE_URL", pagila.url());
-            cmd
-        };
+        let both = || runner_with_source(Some(&movies), &rollup, &pagila);
         let first = run_ok(both().arg("migrate"));
         assert!(
             first.stderr.contains("applied V1__runner_runs.sql"),
@@ -212,8 +208,7 @@ fn two_concurrent_migrates_both_succeed_one_after_the_other() {
         let pg_dir = migrations_with("rollup", &[("V900__slow.sql", "select pg_sleep(1.5);\n")]);
         std::fs::rename(pg_dir.path().join("rollup"), dir.path().join("rollup")).unwrap();
         let spawn = || {
-            runner_for(Some(&movies), Some(&rollup))
-                .env("PAGILA_DATABASE_URL", pagila.url())
+            runner_with_source(Some(&movies), &rollup, &pagila)
                 .args(["migrate", "--migrations-dir"])
                 .arg(dir.path())
                 .stderr(std::process::Stdio::piped())

@@ -64,11 +64,7 @@ fn check_of_both_targets_reports_the_rollup_when_movies_cannot_be_checked() {
     let movies = MysqlDb::new(MysqlKind::MariaDb, "check_both");
     let rollup = PgDb::unique("check_both");
     let pagila = pagila_fixture_source("check_both_src");
-    let both = || {
-        let mut cmd = runner_for(Some(&movies), Some(&rollup));
-        cmd.env("PAGILA_DATABASE_URL", pagila.url());
-        cmd
-    };
+    let both = || runner_with_source(Some(&movies), &rollup, &pagila);
     run_ok(both().args(["migrate", "rollup"]));
     let r = run(both().arg("check"));
     assert_eq!(r.code, 1, "{r}");

@@ -273,9 +273,8 @@ fn rollup_killed_inside_its_transaction_then_rerun_equals_an_uninterrupted_run()
     let reference = PgDb::unique("drill_ref");
     let rollup = PgDb::unique("drill_rollup");
     let runner_with = |db: &PgDb| {
-        let mut cmd = runner_for(None, Some(db));
-        cmd.env("PAGILA_DATABASE_URL", source.url())
-            .args(["migrate", "rollup"]);
+        let mut cmd = runner_with_source(None, db, &source);
+        cmd.args(["migrate", "rollup"]);
         cmd
     };
     run_ok(&mut runner_with(&reference));
@@ -333,9 +332,8 @@ fn rollup_failing_check_commits_nothing() {
         std::fs::copy(&path, checks.join(path.file_name().unwrap())).unwrap();
     }
     let runner_with_dir = || {
-        let mut cmd = runner_for(None, Some(&rollup));
-        cmd.env("PAGILA_DATABASE_URL", source.url())
-            .env("RUNNER_MIGRATIONS_DIR", dir.path())
+        let mut cmd = runner_with_source(None, &rollup, &source);
+        cmd.env("RUNNER_MIGRATIONS_DIR", dir.path())
             .args(["migrate", "rollup"]);
         cmd
     };
@@ -385,11 +383,7 @@ fn rollup_checks_accept_rentals_returned_before_they_were_rented() {
              update rental set return_date = rental_date - interval '20 days' where rental_id = 5000",
         )
         .unwrap();
-    let r = run_ok(
-        runner_for(None, Some(&rollup))
-            .env("PAGILA_DATABASE_URL", source.url())
-            .args(["migrate", "rollup"]),
-    );
+    let r = run_ok(runner_with_source(None, &rollup, &source).args(["migrate", "rollup"]));
     assert!(
         r.stderr.contains("6 data checks passed before the commit"),
         "{r}"

@@ -32,9 +32,7 @@ fn pagila_source(label: &str, with_data: bool) -> PgDb {
 }
 
 fn runner_pagila(source: &PgDb, rollup: &PgDb) -> std::process::Command {
-    let mut cmd = runner_for(None, Some(rollup));
-    cmd.env("PAGILA_DATABASE_URL", source.url());
-    cmd
+    runner_with_source(None, rollup, source)
 }
 
 /// A week row: (week_beginning, new, returned, outstanding, out during week).

@@ -213,6 +213,13 @@ pub fn runner_for(movies: Option<&MysqlDb>, rollup: Option<&PgDb>) -> Command {
     cmd
 }
 
+/// Runner pointed at a movies database (or none) and a rollup database that reads `pagila`.
+pub fn runner_with_source(movies: Option<&MysqlDb>, rollup: &PgDb, pagila: &PgDb) -> Command {
+    let mut cmd = runner_for(movies, Some(rollup));
+    cmd.env("PAGILA_DATABASE_URL", pagila.url());
+    cmd
+}
+
 pub struct Ran {
     pub code: i32,
     pub stdout: String,
