@@ -266,35 +266,111 @@ fn percentiles_equal_a_reference_implementation_on_generated_ratings() {
         }
     }
     let data = with_ratings(&ratings);
-    let mut per_movie: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
+    let mut per_movie: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
     for (_, movie, rating) in &ratings {
-        per_movie.entry(*movie).or_default().push(*rating);
+        per_movie
+            .entry(u64::from(*movie))
+            .or_default()
+            .push(*rating);
     }
     for kind in MysqlKind::ALL {
         let db = MysqlDb::new(kind, "pctl");
         migrate_movies(&db, data.path());
+        assert_equal_to_reference(kind, &percentiles(&db), &mut per_movie);
+    }
+}
+
+/// Each row of `got` (ordered by MovieLens id) against the percentiles computed here from
+/// `per_movie` (every movie's ratings): the same movies, counts and five values.
+fn assert_equal_to_reference(
+    kind: MysqlKind,
+    got: &[PercentileRow],
+    per_movie: &mut BTreeMap<u64, Vec<f64>>,
+) {
+    assert_eq!(got.len(), per_movie.len(), "{kind:?}");
+    for (row, (movie, values)) in got.iter().zip(per_movie.iter_mut()) {
+        values.sort_by(f64::total_cmp);
+        let want: Vec<String> = [
+            values[0],
+            percentile(values, 0.25),
+            percentile(values, 0.5),
+            percentile(values, 0.75),
+            values[values.len() - 1],
+        ]
+        .iter()
+        .map(|v| format!("{v:.3}"))
+        .collect();
+        assert_eq!(row.0, *movie, "{kind:?}");
+        assert_eq!(row.3, values.len() as u64, "{kind:?} movie {movie}");
+        assert_eq!(
+            [&row.4, &row.5, &row.6, &row.7, &row.8],
+            [&want[0], &want[1], &want[2], &want[3], &want[4]],
+            "{kind:?} movie {movie}: {values:?}"
+        );
+    }
+}
+
+/// The numbers on the real `ratings_small.csv` and `links_small.csv` (byte-exact copies,
+/// tests/fixtures/movies/README.md): 9,066 movies, The Shawshank Redemption (movieId 318, TMDB 278)
+/// with 311 ratings, min 1.0, p25 4.0, median 5.0, p75 5.0, max 5.0; the 13 movieIds whose links
+/// row has no tmdbId keep a NULL `movie_id`; and every movie's values equal the reference
+/// computed here from the file.
+#[test]
+fn real_ratings_give_9066_movies_and_the_shawshank_percentiles() {
+    let data = fixture("real_ratings");
+    let text = std::fs::read_to_string(data.join("ratings_small.csv")).unwrap();
+    let mut per_movie: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
+    for line in text.lines().skip(1) {
+        let fields: Vec<&str> = line.trim_end_matches('\r').split(',').collect();
+        per_movie
+            .entry(fields[1].parse().unwrap())
+            .or_default()
+            .push(fields[2].parse().unwrap());
+    }
+    assert_eq!(per_movie.len(), 9_066);
+    for kind in MysqlKind::ALL {
+        let db = MysqlDb::new(kind, "real");
+        let r = migrate_movies(&db, &data);
+        assert!(
+            r.stderr
+                .contains("ratings_small.csv: read 100004, loaded 100004, rejected 0"),
+            "{kind:?}: {r}"
+        );
         let got = percentiles(&db);
-        assert_eq!(got.len(), per_movie.len());
-        for (row, (movie, values)) in got.iter().zip(per_movie.iter_mut()) {
-            values.sort_by(f64::total_cmp);
-            let want: Vec<String> = [
-                values[0],
-                percentile(values, 0.25),
-                percentile(values, 0.5),
-                percentile(values, 0.75),
-                values[values.len() - 1],
-            ]
-            .iter()
-            .map(|v| format!("{v:.3}"))
-            .collect();
-            assert_eq!(row.0, u64::from(*movie));
-            assert_eq!(row.3, values.len() as u64);
-            assert_eq!(
-                [&row.4, &row.5, &row.6, &row.7, &row.8],
-                [&want[0], &want[1], &want[2], &want[3], &want[4]],
-                "{kind:?} movie {movie}: {values:?}"
-            );
-        }
+        let shawshank = got.iter().find(|row| row.0 == 318).expect("movieId 318");
+        assert_eq!(
+            (
+                shawshank.1,
+                shawshank.2.as_deref(),
+                shawshank.3,
+                [
+                    &shawshank.4,
+                    &shawshank.5,
+                    &shawshank.6,
+                    &shawshank.7,
+                    &shawshank.8
+                ]
+            ),
+            (
+                Some(278),
+                Some("The Shawshank Redemption"),
+                311,
+                [
+                    &"1.000".to_owned(),
+                    &"4.000".to_owned(),
+                    &"5.000".to_owned(),
+                    &"5.000".to_owned(),
+                    &"5.000".to_owned()
+                ]
+            ),
+            "{kind:?}"
+        );
+        assert_eq!(
+            got.iter().filter(|row| row.1.is_none()).count(),
+            13,
+            "{kind:?}"
+        );
+        assert_equal_to_reference(kind, &got, &mut per_movie);
     }
 }
 
