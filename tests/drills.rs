@@ -5,21 +5,17 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Instant;
 
 use common::*;
 use mysql::prelude::Queryable;
 
-fn fixture(name: &str) -> PathBuf {
-    movie_fixture(name)
-}
-
 fn migrate(db: &MysqlDb) -> std::process::Command {
     let mut cmd = runner_for(Some(db), None);
     cmd.args(["migrate", "movies", "--movie-data-path"])
-        .arg(fixture("awkward"));
+        .arg(movie_fixture("awkward"));
     cmd
 }
 
@@ -235,7 +231,7 @@ fn least_privilege_user_runs_migrate_check_and_status() {
             cmd
         };
         let mut first = with_user(&["migrate", "movies", "--movie-data-path"]);
-        first.arg(fixture("awkward"));
+        first.arg(movie_fixture("awkward"));
         run_ok(&mut first);
         run_ok(&mut with_user(&["check", "movies"]));
         run_ok(&mut with_user(&["status", "movies"]));

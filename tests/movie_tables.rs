@@ -5,15 +5,9 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::*;
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/movies")
-        .join(name)
-}
 
 fn migrate_movies(db: &MysqlDb, data: &Path) -> Ran {
     run_ok(
@@ -25,7 +19,7 @@ fn migrate_movies(db: &MysqlDb, data: &Path) -> Ran {
 
 /// A copy of the awkward fixture whose ratings file is replaced by `ratings` (userId, movieId, rating).
 fn with_ratings(ratings: &[(u32, u32, f64)]) -> TempDir {
-    let dir = copy_of(&fixture("awkward"));
+    let dir = copy_of(&movie_fixture("awkward"));
     let mut text = String::from("userId,movieId,rating,timestamp\r\n");
     for (i, (user, movie, rating)) in ratings.iter().enumerate() {
         text.push_str(&format!(
@@ -87,7 +81,7 @@ fn row(
 fn fixture_tables_equal_hand_computed_values() {
     for kind in MysqlKind::ALL {
         let db = MysqlDb::new(kind, "tables");
-        migrate_movies(&db, &fixture("awkward"));
+        migrate_movies(&db, &movie_fixture("awkward"));
 
         // Ratings of four, two, one values; a movie without a tmdbId; one missing from metadata;
         // one missing from links. Sorted values and positions p*(n-1) are in the fixture README.
@@ -317,7 +311,7 @@ fn assert_equal_to_reference(
 /// computed here from the file.
 #[test]
 fn real_ratings_give_9066_movies_and_the_shawshank_percentiles() {
-    let data = fixture("real_ratings");
+    let data = movie_fixture("real_ratings");
     let text = std::fs::read_to_string(data.join("ratings_small.csv")).unwrap();
     let mut per_movie: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
     for line in text.lines().skip(1) {
@@ -442,7 +436,7 @@ fn builds_reading_a_derived_table_or_each_other_are_refused() {
                 .args(["migrate", "movies", "--migrations-dir"])
                 .arg(dir.path())
                 .arg("--movie-data-path")
-                .arg(fixture("awkward")));
+                .arg(movie_fixture("awkward")));
             assert_eq!(r.code, 1, "{kind:?}: {r}");
             assert!(r.stderr.contains(message), "{kind:?}: {r}");
             let published: Vec<u64> = db.query(
@@ -476,7 +470,7 @@ fn a_table_without_a_primary_key_is_rebuilt_whole() {
                     .args(["migrate", "movies", "--migrations-dir"])
                     .arg(dir.path())
                     .arg("--movie-data-path")
-                    .arg(fixture("awkward")),
+                    .arg(movie_fixture("awkward")),
             );
             assert!(r.stderr.contains("built keyword_names: "), "{kind:?}: {r}");
             // Same rows as the build view: as many, none doubled (keyword_id is stg_keywords' key),
@@ -508,7 +502,7 @@ fn a_user_without_show_view_is_told_what_is_missing() {
     use mysql::prelude::Queryable;
     for kind in MysqlKind::ALL {
         let db = MysqlDb::new(kind, "showview");
-        migrate_movies(&db, &fixture("awkward"));
+        migrate_movies(&db, &movie_fixture("awkward"));
         let before: Vec<u64> = db.query("select count(*) from keyword_aggregates");
         let user = unique_name("nosv");
         let url = mysql_user(kind, &db, &user, "No-Show-View-1");
@@ -521,7 +515,7 @@ fn a_user_without_show_view_is_told_what_is_missing() {
         let r = run(runner()
             .env("MOVIES_DATABASE_URL", &url)
             .args(["migrate", "movies", "--movie-data-path"])
-            .arg(fixture("awkward")));
+            .arg(movie_fixture("awkward")));
         assert_eq!(r.code, 1, "{kind:?}: {r}");
         assert!(
             r.stderr.contains("needs SHOW VIEW on its database"),

@@ -31,10 +31,6 @@ fn pagila_source(label: &str, with_data: bool) -> PgDb {
     db
 }
 
-fn runner_pagila(source: &PgDb, rollup: &PgDb) -> std::process::Command {
-    runner_with_source(None, rollup, source)
-}
-
 /// A week row: (week_beginning, new, returned, outstanding, out during week).
 type WeekRow = (String, i64, i64, i64, i64);
 /// A film row: (week_beginning, film_id, title, copies_owned, new, returned, outstanding, out).
@@ -274,11 +270,12 @@ fn options(full_refresh: bool, lookback_seconds: u64) -> RefreshOptions {
 
 /// Applies the rollup migrations (and a first run) with the binary.
 fn migrate(source: &PgDb, rollup: &PgDb) -> Ran {
-    run_ok(runner_pagila(source, rollup).args(["migrate", "rollup"]))
+    run_ok(runner_with_source(None, rollup, source).args(["migrate", "rollup"]))
 }
 
 fn status_details(source: &PgDb, rollup: &PgDb) -> serde_json::Value {
-    let status = run_ok(runner_pagila(source, rollup).args(["status", "rollup", "--json"]));
+    let status =
+        run_ok(runner_with_source(None, rollup, source).args(["status", "rollup", "--json"]));
     let json: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     json["targets"][0]["details"].clone()
 }
@@ -350,7 +347,7 @@ fn status_json_shows_watermark_changed_rows_and_weeks_recomputed() {
              delete from public.rental where rental_id = 16049",
         )
         .unwrap();
-    let ran = run_ok(runner_pagila(&source, &rollup).args(["migrate", "rollup"]));
+    let ran = run_ok(runner_with_source(None, &rollup, &source).args(["migrate", "rollup"]));
     assert!(ran.stderr.contains("checksum mismatch"), "{ran}");
     let details = status_details(&source, &rollup);
     let last = &details["last_run"];
@@ -380,7 +377,7 @@ fn status_json_shows_watermark_changed_rows_and_weeks_recomputed() {
     );
 
     // The text status prints the same details on one line.
-    let text = run_ok(runner_pagila(&source, &rollup).args(["status", "rollup"]));
+    let text = run_ok(runner_with_source(None, &rollup, &source).args(["status", "rollup"]));
     assert!(
         text.stdout.contains("details: {") && text.stdout.contains("\"watermark\""),
         "{text}"
@@ -500,7 +497,7 @@ fn other_session_time_zones_give_the_same_weeks() {
             .unwrap();
     }
     run_ok(
-        runner_pagila(&source, &rollup)
+        runner_with_source(None, &rollup, &source)
             .env("PGTZ", "America/New_York")
             .args(["migrate", "rollup", "--full-refresh"]),
     );

@@ -4,15 +4,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::*;
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/movies")
-        .join(name)
-}
 
 fn migrate_movies(db: &MysqlDb, data: &Path) -> Ran {
     run(runner_for(Some(db), None)
@@ -65,7 +59,7 @@ fn snapshot(db: &MysqlDb) -> Vec<String> {
 fn awkward_fixture_every_record_loaded_or_rejected_with_reason() {
     for kind in MysqlKind::ALL {
         let db = MysqlDb::new(kind, "awkward");
-        let r = migrate_movies(&db, &fixture("awkward"));
+        let r = migrate_movies(&db, &movie_fixture("awkward"));
         assert_eq!(r.code, 0, "{kind:?}: {r}");
         assert!(
             r.stderr
@@ -174,9 +168,9 @@ fn awkward_fixture_every_record_loaded_or_rejected_with_reason() {
 fn same_input_twice_gives_the_same_tables() {
     for kind in MysqlKind::ALL {
         let db = MysqlDb::new(kind, "rerun");
-        assert_eq!(migrate_movies(&db, &fixture("awkward")).code, 0);
+        assert_eq!(migrate_movies(&db, &movie_fixture("awkward")).code, 0);
         let first = snapshot(&db);
-        let r = migrate_movies(&db, &fixture("awkward"));
+        let r = migrate_movies(&db, &movie_fixture("awkward"));
         assert_eq!(r.code, 0, "{r}");
         assert_eq!(snapshot(&db), first, "{kind:?}");
         let leftovers: Vec<String> = db.query(&format!(
@@ -190,7 +184,7 @@ fn same_input_twice_gives_the_same_tables() {
 
 /// A folder holding the awkward fixture with one file replaced.
 fn awkward_with(file: &str, replacement: &Path) -> TempDir {
-    let dir = copy_of(&fixture("awkward"));
+    let dir = copy_of(&movie_fixture("awkward"));
     std::fs::copy(replacement, dir.path().join(file)).unwrap();
     dir
 }
@@ -216,11 +210,11 @@ fn damaged_file_fails_before_swap_and_previous_tables_stay() {
     ];
     for kind in MysqlKind::ALL {
         let db = MysqlDb::new(kind, "damaged");
-        assert_eq!(migrate_movies(&db, &fixture("awkward")).code, 0);
+        assert_eq!(migrate_movies(&db, &movie_fixture("awkward")).code, 0);
         let before = snapshot(&db);
         let files_before = file_counts(&db);
         for (file, case, message) in cases {
-            let data = awkward_with(file, &fixture(case).join(file));
+            let data = awkward_with(file, &movie_fixture(case).join(file));
             let r = migrate_movies(&db, data.path());
             assert_eq!(r.code, 1, "{kind:?} {case}: {r}");
             assert!(r.stderr.contains(message), "{kind:?} {case}: {r}");
@@ -261,7 +255,7 @@ fn some_files_missing_is_an_error_listing_them() {
     let db = MysqlDb::new(MysqlKind::MariaDb, "missing");
     let dir = TempDir::new("partial");
     std::fs::copy(
-        fixture("awkward/credits.csv"),
+        movie_fixture("awkward/credits.csv"),
         dir.path().join("credits.csv"),
     )
     .unwrap();
@@ -276,7 +270,7 @@ fn some_files_missing_is_an_error_listing_them() {
 #[test]
 fn ratings_file_option_and_links_fallback() {
     let db = MysqlDb::new(MysqlKind::MariaDb, "options");
-    let dir = awkward_with("ratings.csv", &fixture("awkward/ratings_small.csv"));
+    let dir = awkward_with("ratings.csv", &movie_fixture("awkward/ratings_small.csv"));
     std::fs::remove_file(dir.path().join("ratings_small.csv")).unwrap();
     std::fs::rename(
         dir.path().join("links_small.csv"),
@@ -334,7 +328,7 @@ fn load_streams_outlive_a_pause_longer_than_the_servers_net_read_timeout() {
         admin.query_drop("set global net_read_timeout = 2").unwrap();
         let ran = run(runner_for(Some(&db), None)
             .args(["migrate", "movies", "--movie-data-path"])
-            .arg(fixture("awkward"))
+            .arg(movie_fixture("awkward"))
             .env("RUNNER_PAUSE_AT", "stage:after:movies_metadata.csv"));
         drop(_restore);
         assert!(ran.stderr.contains("drill: pausing at"), "{ran}");
