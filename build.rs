@@ -1,38 +1,39 @@
 //! Rebuild when a migration or check is added, removed or edited, and embed the data checks.
 //! `embed_migrations!` reads the migration folders at compile time; the checks
-//! (`migrations/<target>/checks/*.sql`) are listed here into `$OUT_DIR/checks.rs`.
+//! (`migrations/<pipeline>/checks/*.sql`) are listed here into `$OUT_DIR/checks_<pipeline>.rs`,
+//! which each pipeline includes as its `CHECKS`.
 
 use std::fmt::Write;
 use std::path::Path;
 
 fn main() {
     println!("cargo:rerun-if-changed=migrations");
-    let mut out = String::from(
-        "/// (target, check name, SQL) for every embedded check.\npub const EMBEDDED: &[(&str, &str, &str)] = &[\n",
-    );
-    for target in ["movies", "rollup"] {
-        let dir = Path::new("migrations").join(target).join("checks");
+    for pipeline in ["movies", "rollup"] {
+        let mut out = String::from(
+            "/// (check name, SQL) for every check built into the binary.\npub const CHECKS: &[(&str, &str)] = &[\n",
+        );
+        let dir = Path::new("migrations").join(pipeline).join("checks");
         println!("cargo:rerun-if-changed={}", dir.display());
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        let mut files: Vec<_> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "sql"))
-            .collect();
-        files.sort();
-        for path in files {
-            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-            let absolute = std::fs::canonicalize(&path).unwrap();
-            writeln!(
-                out,
-                "    ({target:?}, {name:?}, include_str!({:?})),",
-                absolute.display().to_string()
-            )
-            .unwrap();
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            let mut files: Vec<_> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+                .collect();
+            files.sort();
+            for path in files {
+                let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+                let absolute = std::fs::canonicalize(&path).unwrap();
+                writeln!(
+                    out,
+                    "    ({name:?}, include_str!({:?})),",
+                    absolute.display().to_string()
+                )
+                .unwrap();
+            }
         }
+        out.push_str("];\n");
+        let dest =
+            Path::new(&std::env::var("OUT_DIR").unwrap()).join(format!("checks_{pipeline}.rs"));
+        std::fs::write(dest, out).unwrap();
     }
-    out.push_str("];\n");
-    let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("checks.rs");
-    std::fs::write(dest, out).unwrap();
 }

@@ -1,4 +1,4 @@
-//! Throughput of `runner::pyliteral::parse` on real data: the `cast` and `crew` columns of the
+//! Throughput of `runner::pipelines::movies::pyliteral::parse` on real data: the `cast` and `crew` columns of the
 //! first 20 records of Kaggle's credits.csv (tests/fixtures/pyliteral/credits.first20.csv), plus
 //! the keywords and metadata samples for comparison. A plain `Instant` loop, no framework:
 //! `cargo bench --bench pyliteral` prints MB/s (10^6 bytes of literal text per second, one core).
@@ -7,7 +7,7 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use runner::pyliteral::parse;
+use runner::pipelines::movies::pyliteral::parse;
 
 /// The non-empty values of `columns` in a fixture CSV.
 fn column_texts(file: &str, columns: &[&str]) -> Vec<String> {

@@ -18,7 +18,7 @@
 //! 2001-09-09 (9 digits instead of 10): the full-size file has the original's size to the byte.
 //! `credits.csv` is tuned through the share of people without a profile image (`None` instead of
 //! a 32-byte path), to within a few bytes.
-//! Every record of credits.csv is parsed back with `runner::pyliteral` before it is written.
+//! Every record of credits.csv is parsed back with `runner::pipelines::movies::pyliteral` before it is written.
 
 use std::collections::HashSet;
 use std::fs::{self, File};
@@ -28,7 +28,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
 use clap::Parser;
-use runner::pyliteral::{self, Value};
+use runner::pipelines::movies::pyliteral::{self, Value};
 
 /// Generates full-size ratings.csv and credits.csv for the staging benchmark
 #[derive(Debug, Parser)]

@@ -35,7 +35,7 @@ pub enum Command {
     Check(CheckArgs),
 }
 
-/// The two pipelines; each owns one database.
+/// A target: one of the pipelines, as named on the command line (each owns one database).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Target {
@@ -195,7 +195,7 @@ pub struct ConnectionArgs {
     )]
     pub pagila_database_url: String,
 
-    /// Rollup target: the PostgreSQL database that receives the rollup, created when missing
+    /// Rollup: the PostgreSQL database that receives the rollup, created when missing
     #[arg(
         long,
         env = "ROLLUP_DATABASE_URL",

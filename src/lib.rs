@@ -1,87 +1,32 @@
 //! `runner` stages raw data and applies versioned SQL migrations that build analytics tables.
-//! This file is the table of contents: the modules, and [`run`] with one `match` over subcommands.
+//! This file is the table of contents. The layers, each using only the ones below it:
+//!
+//! - [`cli`] and [`commands`]: the command line and one file per subcommand; the only layer
+//!   that names every pipeline.
+//! - [`pipelines`]: one folder per pipeline ([`pipelines::movies`], [`pipelines::rollup`]), each
+//!   owning its input, its SQL folder and its tables, behind one interface.
+//! - [`engine`]: migrations, checks, run history, database adapters; knows no pipeline.
+//!
+//! docs/architecture.md draws them and follows a run through them.
 
-pub mod bulk;
-pub mod check;
 pub mod cli;
-pub mod config;
-pub mod contract;
-pub mod db;
-pub mod drill;
-pub mod history;
-pub mod lines;
-pub mod migrate;
-pub mod mysql_conn;
-pub mod parallel;
-pub mod pg_conn;
-pub mod pipeline;
-pub mod pyliteral;
-pub mod refresh;
-pub mod retry;
-pub mod rollup;
-pub mod stage;
-pub mod status;
-pub mod swap;
+pub mod commands;
+pub mod engine;
+pub mod pipelines;
 
 use anyhow::Result;
 
-use crate::cli::{Cli, Command, ConnectionArgs, Target};
-use crate::config::{MysqlTarget, PgTarget};
-use crate::db::Database;
+use crate::cli::{Cli, Command};
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     init_logging(cli.verbose, cli.quiet);
     match cli.command {
-        Command::Migrate(args) => migrate::run(&args),
-        Command::Stage(args) => pipeline::stage(&args),
-        Command::Status(args) => status::run(&args),
-        Command::Check(args) => check::run(&args),
+        Command::Migrate(args) => commands::migrate::run(&args),
+        Command::Stage(args) => commands::stage::run(&args),
+        Command::Status(args) => commands::status::run(&args),
+        Command::Check(args) => commands::check::run(&args),
     }
-}
-
-/// Runs `f` for each selected target in turn. A failing target does not stop the others, but
-/// the command fails, naming every failed target.
-pub fn each_target(targets: &[Target], mut f: impl FnMut(Target) -> Result<()>) -> Result<()> {
-    let mut failed = Vec::new();
-    for target in Target::selected(targets) {
-        if let Err(err) = f(target).map_err(migrate::explain_lost_connection) {
-            tracing::error!("{target}: {err:#}");
-            failed.push(format!("{target}: {err:#}"));
-        }
-    }
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        anyhow::bail!("{}", failed.join("; "))
-    }
-}
-
-/// Connects to a target's database, waiting for it within `--connect-timeout`.
-/// With `create`, a missing database is created (migrate and stage do; status never does).
-pub fn connect(target: Target, args: &ConnectionArgs, create: bool) -> Result<Box<dyn Database>> {
-    Ok(match target {
-        Target::Movies => {
-            let t = MysqlTarget::from_args(args)?;
-            Box::new(mysql_conn::MysqlConn::connect(
-                &t,
-                args.connect_timeout(),
-                create,
-            )?)
-        }
-        Target::Rollup => {
-            let t = PgTarget::from_url(
-                &args.rollup_database_url,
-                "ROLLUP_DATABASE_URL (--rollup-database-url)",
-            )?;
-            Box::new(pg_conn::PgConn::connect(
-                &t,
-                "rollup database",
-                args.connect_timeout(),
-                create,
-            )?)
-        }
-    })
 }
 
 /// One human-readable line per event on stderr; `-v` adds debug lines, `-q` keeps warnings only.

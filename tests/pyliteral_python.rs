@@ -1,4 +1,4 @@
-//! Checks `runner::pyliteral` against real Python: whatever the parser accepts must be what
+//! Checks `runner::pipelines::movies::pyliteral` against real Python: whatever the parser accepts must be what
 //! `ast.literal_eval` gives for the same text. Three directions, each with one `python3` process
 //! running `tests/fixtures/pyliteral/oracle.py`: random values rendered in Python syntax by Rust
 //! (plus mutants of that text), random values rendered by Python's own `repr`, and every list
@@ -13,7 +13,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use proptest::prelude::*;
 use proptest::test_runner::Config;
-use runner::pyliteral::{ErrorKind, Value, parse};
+use runner::pipelines::movies::pyliteral::{ErrorKind, Value, parse};
 use serde_json::Value as Json;
 
 fn fixture(name: &str) -> PathBuf {

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use common::*;
 use postgres::{Client, NoTls};
-use runner::rollup::{Mode, RefreshOptions, RefreshReport, refresh_with};
+use runner::pipelines::rollup::{Mode, RefreshOptions, RefreshReport, refresh_with};
 
 fn fixture_sql(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -1,19 +1,15 @@
-//! Data checks: SQL files kept next to each target's migrations (`migrations/<target>/checks/`),
+//! Data checks: SQL files kept next to a pipeline's migrations (`migrations/<pipeline>/checks/`),
 //! each a query returning the offending rows, zero rows meaning pass. A header names the severity
-//! (`fail` or `warn`) and says in one line what is checked. `runner check` runs them against the
-//! live tables; `runner migrate` runs the `fail` checks against the new tables before publishing.
+//! (`fail` or `warn`) and says in one line what is checked. This module parses them, runs them
+//! (on a [`Database`], or through any query function) and gates a publish on their results;
+//! `runner check` runs them against the live tables, each pipeline against its unpublished ones.
 
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
-use crate::cli::{CheckArgs, Target};
-use crate::db::Database;
-
-mod embedded {
-    include!(concat!(env!("OUT_DIR"), "/checks.rs"));
-}
+use crate::engine::db::Database;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -71,32 +67,6 @@ impl std::fmt::Display for CheckResult {
 /// Rows shown per failing check.
 pub const SAMPLE_ROWS: usize = 5;
 
-/// The query returning the first `sample_size` rows of a check. Newlines around the check: a
-/// trailing `--` comment must not swallow the parenthesis.
-pub fn sample_query(sql: &str, sample_size: usize) -> String {
-    format!("select * from (\n{sql}\n) as offending limit {sample_size}")
-}
-
-/// The query counting every row of a check (newlines as in [`sample_query`]).
-pub fn count_query(sql: &str) -> String {
-    format!("select count(*) from (\n{sql}\n) as offending")
-}
-
-/// How many rows a check found, given how many its sample query returned: a check that passes
-/// (no rows) or finds fewer than a sample's worth runs once; only a full sample needs
-/// `count_all`, a second query over `count_query`.
-pub fn rows_found(
-    sampled: usize,
-    sample_size: usize,
-    count_all: impl FnOnce() -> Result<u64>,
-) -> Result<u64> {
-    if sampled < sample_size {
-        Ok(sampled as u64)
-    } else {
-        count_all()
-    }
-}
-
 /// Parses a check file: `-- severity: fail|warn` and `-- description: ...` lines in its header.
 pub fn parse(name: &str, sql: &str) -> Result<Check> {
     let mut severity = None;
@@ -120,6 +90,12 @@ pub fn parse(name: &str, sql: &str) -> Result<Check> {
     if body.contains(';') {
         bail!("check {name}: one query per file (found a `;` inside)");
     }
+    if body
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with("--"))
+    {
+        bail!("check {name}: no query after the header");
+    }
     Ok(Check {
         name: name.to_owned(),
         severity: severity.with_context(|| {
@@ -132,16 +108,16 @@ pub fn parse(name: &str, sql: &str) -> Result<Check> {
     })
 }
 
-/// The checks of a target, by name: built in, or from `DIR/<target>/checks/` during development.
-pub fn checks(target: Target, dir: Option<&Path>) -> Result<Vec<Check>> {
+/// A pipeline's checks, by name: `embedded` (name, SQL) pairs built into the binary, or the
+/// `.sql` files of `dir` (`DIR/<pipeline>/checks/` during development; none when it is missing).
+pub fn load(embedded: &[(&str, &str)], dir: Option<&Path>) -> Result<Vec<Check>> {
     let mut checks = Vec::new();
     match dir {
         Some(dir) => {
-            let dir = dir.join(target.name()).join("checks");
             if !dir.is_dir() {
                 return Ok(checks);
             }
-            let mut paths: Vec<_> = std::fs::read_dir(&dir)
+            let mut paths: Vec<_> = std::fs::read_dir(dir)
                 .with_context(|| format!("reading {}", dir.display()))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.extension().is_some_and(|e| e == "sql"))
@@ -159,10 +135,8 @@ pub fn checks(target: Target, dir: Option<&Path>) -> Result<Vec<Check>> {
             }
         }
         None => {
-            for (t, name, sql) in embedded::EMBEDDED {
-                if *t == target.name() {
-                    checks.push(parse(name, sql)?);
-                }
+            for (name, sql) in embedded {
+                checks.push(parse(name, sql)?);
             }
         }
     }
@@ -263,11 +237,12 @@ pub struct Tally {
     pub failed: usize,
 }
 
-/// The publishing gate: logs every check that did not pass, and fails naming each failed `fail`
-/// check with its first rows; `nothing` says what the failure prevented ("published", "committed").
-pub fn gate(target: Target, results: &[CheckResult], nothing: &str) -> Result<Tally> {
+/// The publishing gate: logs every check that did not pass (prefixed with `label`, the
+/// pipeline's name), and fails naming each failed `fail` check with its first rows; `nothing`
+/// says what the failure prevented ("published", "committed").
+pub fn gate(label: &str, results: &[CheckResult], nothing: &str) -> Result<Tally> {
     for result in results.iter().filter(|r| r.status != Status::Pass) {
-        tracing::warn!("{target}: check {result}");
+        tracing::warn!("{label}: check {result}");
     }
     let count = |s: Status| results.iter().filter(|r| r.status == s).count();
     let tally = Tally {
@@ -296,39 +271,6 @@ pub fn gate(target: Target, results: &[CheckResult], nothing: &str) -> Result<Ta
     Ok(tally)
 }
 
-/// `runner check`: every check of each target against the live tables; fails if a `fail` check
-/// does. A target that cannot be checked (unreachable, not migrated) does not stop the other:
-/// its error is reported with theirs (as `migrate` and `stage` do).
-pub fn run(args: &CheckArgs) -> Result<()> {
-    let mut failed = Vec::new();
-    let checked = crate::each_target(&args.targets, |target| {
-        let results = check_target(target, args)?;
-        for result in &results {
-            println!("{target}: {result}");
-            if result.status == Status::Fail {
-                failed.push(format!("{target}/{}", result.name));
-            }
-        }
-        let passed = results.iter().filter(|r| r.status == Status::Pass).count();
-        println!("{target}: {passed} of {} checks passed", results.len());
-        Ok(())
-    });
-    match (checked, failed.is_empty()) {
-        (Ok(()), true) => Ok(()),
-        (Ok(()), false) => bail!("failed checks: {}", failed.join(", ")),
-        (Err(err), true) => Err(err),
-        (Err(err), false) => bail!("failed checks: {}; {err:#}", failed.join(", ")),
-    }
-}
-
-fn check_target(target: Target, args: &CheckArgs) -> Result<Vec<CheckResult>> {
-    let dir = args.connections.migrations_dir.as_deref();
-    let checks = checks(target, dir)?;
-    let mut db = crate::connect(target, &args.connections, false)?;
-    crate::migrate::ensure_up_to_date(db.as_mut(), target, dir)?;
-    run_checks(db.as_mut(), &checks, &[])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,6 +295,7 @@ mod tests {
             )
         );
         assert!(parse("x", "-- description: d\nselect 1").is_err());
+        assert!(parse("x", "-- severity: warn\n-- description: d\n-- select 1\n").is_err());
         assert!(parse("x", "-- severity: fatal\n-- description: d\nselect 1").is_err());
         assert!(
             parse(
@@ -364,28 +307,11 @@ mod tests {
     }
 
     #[test]
-    fn rows_found_counts_again_only_after_a_full_sample() {
-        let never = || -> Result<u64> { panic!("counted although the sample was not full") };
-        assert_eq!(rows_found(0, 5, never).unwrap(), 0);
-        assert_eq!(rows_found(4, 5, never).unwrap(), 4);
-        assert_eq!(rows_found(5, 5, || Ok(12)).unwrap(), 12);
-    }
-
-    #[test]
     fn substitute_whole_words_only() {
         let rename = [("t_a".to_owned(), "t_a__new".to_owned())];
         assert_eq!(
             substitute("select * from t_a join t_ab on x_t_a.k = t_a.k", &rename),
             "select * from t_a__new join t_ab on x_t_a.k = t_a__new.k"
         );
-    }
-
-    #[test]
-    fn every_embedded_check_parses() {
-        for target in Target::ALL {
-            for check in checks(target, None).unwrap() {
-                assert!(!check.sql.is_empty(), "{target}/{}", check.name);
-            }
-        }
     }
 }

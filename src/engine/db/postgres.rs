@@ -11,17 +11,16 @@ use postgres::{Client, NoTls};
 use refinery::Migration;
 use refinery_core::traits::sync::Migrate;
 
-use crate::check;
-use crate::config::PgTarget;
-use crate::db::{Database, MIGRATION_TABLE, RunRecord, StepRecord, TableCount};
-use crate::retry::{has_transient_io_source, retry_connect};
+use super::settings::PgSettings;
+use super::{Cell, Database, Dialect, MIGRATION_TABLE, Param, TableCount};
+use crate::engine::retry::{has_transient_io_source, retry_connect};
 
 /// Advisory lock key for migrations ("runner" in ASCII); advisory locks are per database.
 const LOCK_KEY: i64 = 0x72_75_6e_6e_65_72;
 
 pub struct PgConn {
     pub client: Client,
-    target: PgTarget,
+    settings: PgSettings,
 }
 
 pub fn is_transient(err: &postgres::Error) -> bool {
@@ -32,18 +31,18 @@ pub fn is_transient(err: &postgres::Error) -> bool {
         || has_transient_io_source(err)
 }
 
-fn config(target: &PgTarget, timeout: Duration) -> postgres::Config {
+fn config(settings: &PgSettings, timeout: Duration) -> postgres::Config {
     let mut config = postgres::Config::new();
     config
-        .host(&target.host)
-        .port(target.port)
-        .user(&target.user)
-        .dbname(&target.database)
+        .host(&settings.host)
+        .port(settings.port)
+        .user(&settings.user)
+        .dbname(&settings.database)
         .application_name("runner")
         .connect_timeout(timeout.min(Duration::from_secs(10)))
         // Week boundaries are defined in UTC; never depend on the server's or PGTZ's zone.
         .options("-c TimeZone=UTC");
-    if let Some(password) = &target.password {
+    if let Some(password) = &settings.password {
         config.password(password);
     }
     config
@@ -53,12 +52,12 @@ impl PgConn {
     /// Connects, retrying while the server starts; creates the database when it is missing and
     /// `create_database` is set (connecting to the `postgres` database of the same server).
     pub fn connect(
-        target: &PgTarget,
+        settings: &PgSettings,
         what: &str,
         timeout: Duration,
         create_database: bool,
     ) -> Result<Self> {
-        let connect = |t: &PgTarget| {
+        let connect = |t: &PgSettings| {
             let label = format!("{what} {}", t.display());
             retry_connect(
                 &label,
@@ -67,27 +66,27 @@ impl PgConn {
                 is_transient,
             )
         };
-        let client = match connect(target) {
+        let client = match connect(settings) {
             Ok(client) => client,
             Err(err) if create_database && has_code(&err, &SqlState::INVALID_CATALOG_NAME) => {
-                let mut admin = connect(&target.with_database("postgres"))?;
-                let sql = format!("create database {}", quote_ident(&target.database));
+                let mut admin = connect(&settings.with_database("postgres"))?;
+                let sql = format!("create database {}", quote_ident(&settings.database));
                 match admin.batch_execute(&sql) {
-                    Ok(()) => tracing::info!("{what}: created database {}", target.database),
+                    Ok(()) => tracing::info!("{what}: created database {}", settings.database),
                     // Another runner created it first.
                     Err(e) if e.code() == Some(&SqlState::DUPLICATE_DATABASE) => {}
                     Err(e) => {
                         return Err(e)
-                            .with_context(|| format!("creating database {}", target.database));
+                            .with_context(|| format!("creating database {}", settings.database));
                     }
                 }
-                connect(target)?
+                connect(settings)?
             }
             Err(err) => return Err(err),
         };
         Ok(Self {
             client,
-            target: target.clone(),
+            settings: settings.clone(),
         })
     }
 }
@@ -105,7 +104,7 @@ pub fn query_check(
     sample_size: usize,
 ) -> Result<(u64, Vec<String>)> {
     // The simple protocol returns every value as text, whatever its type.
-    let messages = client.simple_query(&check::sample_query(sql, sample_size))?;
+    let messages = client.simple_query(&super::sample_query(sql, sample_size))?;
     let sample: Vec<String> = messages
         .iter()
         .filter_map(|m| match m {
@@ -119,8 +118,8 @@ pub fn query_check(
             format!("({})", cells.join(", "))
         })
         .collect();
-    let count = check::rows_found(sample.len(), sample_size, || {
-        let count: i64 = client.query_one(&check::count_query(sql), &[])?.get(0);
+    let count = super::rows_found(sample.len(), sample_size, || {
+        let count: i64 = client.query_one(&super::count_query(sql), &[])?.get(0);
         Ok(count as u64)
     })?;
     Ok((count, sample))
@@ -132,7 +131,11 @@ pub fn quote_ident(name: &str) -> String {
 
 impl Database for PgConn {
     fn display(&self) -> String {
-        self.target.display()
+        self.settings.display()
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
     }
 
     fn lock(&mut self, timeout: Duration) -> Result<()> {
@@ -227,94 +230,97 @@ impl Database for PgConn {
         Ok(counts)
     }
 
-    fn run_begin(&mut self, command: &str) -> Result<i64> {
-        let row = self.client.query_one(
-            "insert into runner_runs (command, runner_version, started_at, outcome) \
-             values ($1, $2, clock_timestamp(), 'running') returning run_id",
-            &[&command, &env!("CARGO_PKG_VERSION")],
-        )?;
-        Ok(row.get(0))
+    fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64> {
+        let (statement, values) = prepare(&mut self.client, sql, params)?;
+        Ok(self.client.execute(&statement, &borrowed(&values))?)
     }
 
-    fn run_step(&mut self, run_id: i64, step: &StepRecord) -> Result<()> {
-        self.client.execute(
-            "insert into runner_run_steps (run_id, step_number, step_name, duration_ms, rows_affected, detail) \
-             values ($1, $2, $3, $4, $5, $6)",
-            &[
-                &run_id,
-                &(step.step_number as i32),
-                &step.step_name,
-                &(step.duration_ms as i64),
-                &step.rows_affected.map(|r| r as i64),
-                &step.detail,
-            ],
-        )?;
-        Ok(())
-    }
-
-    fn run_finish(
+    fn insert_returning(
         &mut self,
-        run_id: i64,
-        outcome: &str,
-        error_message: Option<&str>,
-    ) -> Result<()> {
-        self.client.execute(
-            "update runner_runs set finished_at = clock_timestamp(), outcome = $1, error_message = $2 \
-             where run_id = $3",
-            &[&outcome, &error_message, &run_id],
-        )?;
-        Ok(())
+        sql: &str,
+        params: &[Param<'_>],
+        id_column: &str,
+    ) -> Result<i64> {
+        let sql = format!("{sql} returning {id_column}");
+        let (statement, values) = prepare(&mut self.client, &sql, params)?;
+        let row = self.client.query_one(&statement, &borrowed(&values))?;
+        Ok(row
+            .try_get::<_, i64>(0)
+            .or_else(|_| row.try_get::<_, i32>(0).map(i64::from))?)
     }
 
-    fn mark_abandoned_runs(&mut self) -> Result<u64> {
-        Ok(self.client.execute(
-            "update runner_runs set outcome = 'abandoned', \
-             error_message = 'the runner stopped before recording an outcome (killed or lost its connection)' \
-             where outcome = 'running'",
-            &[],
-        )?)
+    fn query(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Vec<Cell>>> {
+        let (statement, values) = prepare(&mut self.client, sql, params)?;
+        let rows = self.client.query(&statement, &borrowed(&values))?;
+        rows.iter()
+            .map(|row| (0..row.len()).map(|i| cell(row, i)).collect())
+            .collect()
     }
 
     fn query_check(&mut self, sql: &str, sample: usize) -> Result<(u64, Vec<String>)> {
         query_check(&mut self.client, sql, sample)
     }
+}
 
-    fn recent_runs(&mut self, limit: u32) -> Result<Vec<RunRecord>> {
-        let runs = self.client.query(
-            "select run_id, command, \
-                 to_char(started_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), \
-                 to_char(finished_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), \
-                 outcome, error_message \
-             from runner_runs order by run_id desc limit $1",
-            &[&i64::from(limit)],
-        )?;
-        let mut records = Vec::with_capacity(runs.len());
-        for run in runs {
-            let run_id: i64 = run.get(0);
-            let steps = self.client.query(
-                "select step_number, step_name, duration_ms, rows_affected, detail \
-                 from runner_run_steps where run_id = $1 order by step_number",
-                &[&run_id],
-            )?;
-            records.push(RunRecord {
-                run_id,
-                command: run.get(1),
-                started_at: run.get(2),
-                finished_at: run.get(3),
-                outcome: run.get(4),
-                error_message: run.get(5),
-                steps: steps
-                    .iter()
-                    .map(|s| StepRecord {
-                        step_number: s.get::<_, i32>(0) as u32,
-                        step_name: s.get(1),
-                        duration_ms: s.get::<_, i64>(2) as u64,
-                        rows_affected: s.get::<_, Option<i64>>(3).map(|r| r as u64),
-                        detail: s.get(4),
-                    })
-                    .collect(),
-            });
+/// `?` placeholders become `$1`, `$2`, ... (the engine's SQL holds no `?` in strings or names).
+fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(c);
         }
-        Ok(records)
     }
+    out
+}
+
+type Value = Box<dyn postgres::types::ToSql + Sync>;
+
+/// Prepares a statement and converts each parameter to the type the server expects there.
+fn prepare(
+    client: &mut Client,
+    sql: &str,
+    params: &[Param<'_>],
+) -> Result<(postgres::Statement, Vec<Value>)> {
+    use postgres::types::Type;
+    let statement = client.prepare(&numbered(sql))?;
+    let mut values: Vec<Value> = Vec::with_capacity(params.len());
+    for (param, ty) in params.iter().zip(statement.params()) {
+        values.push(match (*param, ty) {
+            (Param::Null, &Type::INT2) => Box::new(None::<i16>),
+            (Param::Null, &Type::INT4) => Box::new(None::<i32>),
+            (Param::Null, &Type::INT8) => Box::new(None::<i64>),
+            (Param::Null, _) => Box::new(None::<String>),
+            (Param::Int(v), &Type::INT2) => Box::new(i16::try_from(v)?),
+            (Param::Int(v), &Type::INT4) => Box::new(i32::try_from(v)?),
+            (Param::Int(v), _) => Box::new(v),
+            (Param::Text(s), _) => Box::new(s.to_owned()),
+        });
+    }
+    Ok((statement, values))
+}
+
+fn borrowed(values: &[Value]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
+    values.iter().map(|v| v.as_ref() as _).collect()
+}
+
+fn cell(row: &postgres::Row, i: usize) -> Result<Cell> {
+    use postgres::types::Type;
+    let ty = row.columns()[i].type_();
+    let cell = match *ty {
+        Type::INT2 => row.get::<_, Option<i16>>(i).map(|v| Cell::Int(v.into())),
+        Type::INT4 => row.get::<_, Option<i32>>(i).map(|v| Cell::Int(v.into())),
+        Type::INT8 => row.get::<_, Option<i64>>(i).map(Cell::Int),
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => {
+            row.get::<_, Option<String>>(i).map(Cell::Text)
+        }
+        _ => bail!(
+            "column {} is of type {ty} (expected a whole number or text)",
+            row.columns()[i].name()
+        ),
+    };
+    Ok(cell.unwrap_or(Cell::Null))
 }

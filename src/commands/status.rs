@@ -1,14 +1,18 @@
 //! `runner status`: where each target's database stands. Per target: the connection (password
-//! removed), applied and pending migrations, drift, row counts of its tables and the last runs.
-//! Text for people, `--json` for scripts. Never creates or changes anything.
+//! removed), applied and pending migrations, drift, row counts of its tables, the last runs, and
+//! what the pipeline adds (the staged files, the rollup's state). Text for people, `--json` for
+//! scripts. Never creates or changes anything.
 
 use anyhow::{Result, bail};
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 
+use super::pipeline;
 use crate::cli::{StatusArgs, Target};
-use crate::db::{RunRecord, TableCount};
-use crate::migrate::{Drift, file_of, migrations, plan};
+use crate::engine::db::TableCount;
+use crate::engine::history::{RunRecord, recent_runs};
+use crate::engine::migrations::{Drift, file_of, plan};
+use crate::pipelines::StatusDetails;
 
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -26,8 +30,11 @@ pub struct TargetStatus {
     pub drift: Vec<Drift>,
     pub tables: Vec<TableCount>,
     pub runs: Vec<RunRecord>,
-    /// Target-specific state (the rollup's watermark and last merge).
+    /// What the pipeline adds (the staged files, the rollup's watermark and last merge).
     pub details: Option<serde_json::Value>,
+    /// The same for the text report.
+    #[serde(skip)]
+    pub details_text: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -65,7 +72,7 @@ pub fn run(args: &StatusArgs) -> Result<()> {
 fn target_status(target: Target, args: &StatusArgs) -> TargetStatus {
     let mut status = TargetStatus {
         target,
-        connection: connection_display(target, args),
+        connection: String::new(),
         error: None,
         applied: Vec::new(),
         pending: Vec::new(),
@@ -73,6 +80,7 @@ fn target_status(target: Target, args: &StatusArgs) -> TargetStatus {
         tables: Vec::new(),
         runs: Vec::new(),
         details: None,
+        details_text: Vec::new(),
     };
     if let Err(err) = fill(&mut status, args) {
         status.error = Some(format!("{err:#}"));
@@ -80,23 +88,12 @@ fn target_status(target: Target, args: &StatusArgs) -> TargetStatus {
     status
 }
 
-fn connection_display(target: Target, args: &StatusArgs) -> String {
-    let shown = match target {
-        Target::Movies => {
-            crate::config::MysqlTarget::from_args(&args.connections).map(|t| t.display())
-        }
-        Target::Rollup => crate::config::PgTarget::from_url(
-            &args.connections.rollup_database_url,
-            "ROLLUP_DATABASE_URL",
-        )
-        .map(|t| t.display()),
-    };
-    shown.unwrap_or_else(|err| format!("(invalid: {err:#})"))
-}
-
 fn fill(status: &mut TargetStatus, args: &StatusArgs) -> Result<()> {
-    let available = migrations(status.target, args.connections.migrations_dir.as_deref())?;
-    let mut db = crate::connect(status.target, &args.connections, false)?;
+    let pipeline = pipeline(status.target, &args.connections, None, None)
+        .inspect_err(|err| status.connection = format!("(invalid: {err:#})"))?;
+    status.connection = pipeline.display();
+    let available = pipeline.migrations()?;
+    let mut db = pipeline.connect(false)?;
     let plan = plan(db.applied_migrations()?, &available);
     status.applied = plan
         .applied
@@ -111,32 +108,13 @@ fn fill(status: &mut TargetStatus, args: &StatusArgs) -> Result<()> {
     status.drift = plan.drift;
     status.tables = db.table_row_counts()?;
     if db.table_exists("runner_runs")? {
-        status.runs = db.recent_runs(RECENT_RUNS)?;
+        status.runs = recent_runs(db.as_mut(), RECENT_RUNS)?;
     }
-    status.details = match status.target {
-        Target::Movies if db.table_exists("raw_files")? => Some(staged_files(args)?),
-        Target::Movies => None,
-        Target::Rollup => crate::rollup::status_details(&args.connections)?,
-    };
+    if let Some(StatusDetails { json, text }) = pipeline.status_details(db.as_mut())? {
+        status.details = Some(json);
+        status.details_text = text;
+    }
     Ok(())
-}
-
-/// The last staging's counts per file (read = loaded + rejected), from `raw_files`.
-fn staged_files(args: &StatusArgs) -> Result<serde_json::Value> {
-    use mysql::prelude::Queryable;
-    let target = crate::config::MysqlTarget::from_args(&args.connections)?;
-    let mut conn =
-        crate::mysql_conn::MysqlConn::connect(&target, args.connections.connect_timeout(), false)?;
-    let rows: Vec<(String, u64, u64, u64, String)> = conn.conn.query(
-        "select file_name, records_read, records_loaded, records_rejected, source from raw_files order by file_name",
-    )?;
-    let files: Vec<serde_json::Value> = rows
-        .into_iter()
-        .map(|(file, read, loaded, rejected, source)| {
-            serde_json::json!({"file": file, "read": read, "loaded": loaded, "rejected": rejected, "source": source})
-        })
-        .collect();
-    Ok(serde_json::json!({ "staged_files": files }))
 }
 
 fn print_text(report: &Report) {
@@ -177,30 +155,8 @@ fn print_text(report: &Report) {
         for c in &t.tables {
             println!("    {:<44} {:>12} rows", c.table, c.rows);
         }
-        match t
-            .details
-            .as_ref()
-            .and_then(|d| d.get("staged_files"))
-            .and_then(|f| f.as_array())
-        {
-            Some(files) => {
-                println!("  staged files (read = loaded + rejected):");
-                for f in files {
-                    println!(
-                        "    {:<24} read {:>10}  loaded {:>10}  rejected {:>6}  from {}",
-                        f["file"].as_str().unwrap_or("?"),
-                        f["read"].as_u64().unwrap_or(0),
-                        f["loaded"].as_u64().unwrap_or(0),
-                        f["rejected"].as_u64().unwrap_or(0),
-                        f["source"].as_str().unwrap_or("?")
-                    );
-                }
-            }
-            None => {
-                if let Some(details) = &t.details {
-                    println!("  details: {details}");
-                }
-            }
+        for line in &t.details_text {
+            println!("  {line}");
         }
         if !t.runs.is_empty() {
             println!("  last runs:");

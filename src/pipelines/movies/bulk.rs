@@ -13,8 +13,8 @@ use anyhow::{Context, Result, anyhow, bail};
 use mysql::LocalInfileHandler;
 use mysql::prelude::Queryable;
 
-use crate::config::MysqlTarget;
-use crate::mysql_conn::{MysqlConn, quote_ident};
+use crate::engine::db::mysql::{MysqlConn, quote_ident};
+use crate::engine::db::settings::MysqlSettings;
 
 /// Bytes per chunk handed to the loader thread.
 const CHUNK: usize = 256 * 1024;
@@ -39,12 +39,12 @@ struct LoadResult {
 impl TableWriter {
     /// Connects and starts `LOAD DATA LOCAL INFILE` into `table` (columns in the order rows give them).
     pub fn start(
-        target: &MysqlTarget,
+        settings: &MysqlSettings,
         connect_timeout: Duration,
         table: &str,
         columns: &[&str],
     ) -> Result<Self> {
-        let mut conn = MysqlConn::connect(target, connect_timeout, false)?;
+        let mut conn = MysqlConn::connect(settings, connect_timeout, false)?;
         // A stream can sit idle for minutes: raw_rejects stays open through the whole stage, and a
         // sparse table fills a chunk slowly. The server drops a LOAD DATA that sends nothing for
         // net_read_timeout (30 s by default), so allow a day.
@@ -141,10 +141,6 @@ impl TableWriter {
                 .unwrap_or_else(|| anyhow!("loading {} stopped early", self.table)));
         }
         Ok(())
-    }
-
-    pub fn rows(&self) -> u64 {
-        self.rows
     }
 
     /// Sends the rest, waits for the server, and checks that it stored every row without a warning.

@@ -16,10 +16,10 @@ use refinery_core::traits::sync::{Migrate, Query, Transaction};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::check;
-use crate::config::MysqlTarget;
-use crate::db::{Database, MIGRATION_TABLE, RunRecord, StepRecord, TableCount};
-use crate::retry::{is_transient_io, retry_connect};
+use super::settings::MysqlSettings;
+use super::{Cell, Database, Dialect, MIGRATION_TABLE, Param, TableCount};
+use crate::engine::drill;
+use crate::engine::retry::{is_transient_io, retry_connect};
 
 /// Server error codes that clear by themselves: too many connections, shutdown in progress.
 const TRANSIENT_SERVER_CODES: &[u16] = &[1040, 1053];
@@ -39,7 +39,7 @@ const SESSION_INIT: &[&str] = &[
 /// A MySQL connection that refinery can migrate, plus what it connects to.
 pub struct MysqlConn {
     pub conn: Conn,
-    target: MysqlTarget,
+    settings: MysqlSettings,
 }
 
 pub fn is_transient(err: &mysql::Error) -> bool {
@@ -54,12 +54,12 @@ pub fn is_transient(err: &mysql::Error) -> bool {
     }
 }
 
-fn opts(target: &MysqlTarget, database: Option<&str>, timeout: Duration) -> OptsBuilder {
+fn opts(settings: &MysqlSettings, database: Option<&str>, timeout: Duration) -> OptsBuilder {
     OptsBuilder::new()
-        .ip_or_hostname(Some(target.host.clone()))
-        .tcp_port(target.port)
-        .user(Some(target.user.clone()))
-        .pass(target.password.clone())
+        .ip_or_hostname(Some(settings.host.clone()))
+        .tcp_port(settings.port)
+        .user(Some(settings.user.clone()))
+        .pass(settings.password.clone())
         .db_name(database.map(str::to_owned))
         .prefer_socket(false)
         .tcp_connect_timeout(Some(timeout.min(Duration::from_secs(10))))
@@ -69,36 +69,40 @@ fn opts(target: &MysqlTarget, database: Option<&str>, timeout: Duration) -> Opts
 impl MysqlConn {
     /// Connects, retrying while the server starts; creates the database when it is missing and
     /// `create_database` is set (the user needs the CREATE privilege only then).
-    pub fn connect(target: &MysqlTarget, timeout: Duration, create_database: bool) -> Result<Self> {
-        let what = format!("movies database {}", target.display());
+    pub fn connect(
+        settings: &MysqlSettings,
+        timeout: Duration,
+        create_database: bool,
+    ) -> Result<Self> {
+        let what = format!("movies database {}", settings.display());
         let connect = |db: Option<&str>| {
             retry_connect(
                 &what,
                 timeout,
-                |left| Conn::new(opts(target, db, left)),
+                |left| Conn::new(opts(settings, db, left)),
                 is_transient,
             )
         };
-        let conn = match connect(Some(&target.database)) {
+        let conn = match connect(Some(&settings.database)) {
             Ok(conn) => conn,
             Err(err) if create_database && is_unknown_database(&err) => {
                 let mut conn = connect(None)?;
                 let sql = format!(
                     "create database if not exists {} character set utf8mb4",
-                    quote_ident(&target.database)
+                    quote_ident(&settings.database)
                 );
                 conn.query_drop(&sql)
-                    .with_context(|| format!("creating database {}", target.database))?;
-                tracing::info!("movies: created database {}", target.database);
-                conn.select_db(&target.database)
-                    .with_context(|| format!("selecting database {}", target.database))?;
+                    .with_context(|| format!("creating database {}", settings.database))?;
+                tracing::info!("movies: created database {}", settings.database);
+                conn.select_db(&settings.database)
+                    .with_context(|| format!("selecting database {}", settings.database))?;
                 conn
             }
             Err(err) => return Err(err),
         };
         Ok(Self {
             conn,
-            target: target.clone(),
+            settings: settings.clone(),
         })
     }
 
@@ -109,7 +113,7 @@ impl MysqlConn {
 
     fn lock_name(&self) -> String {
         // GET_LOCK names are server-wide: include the database; MySQL allows 64 characters.
-        let mut name = format!("runner.migrate.{}", self.target.database);
+        let mut name = format!("runner.migrate.{}", self.settings.database);
         name.truncate(64);
         name
     }
@@ -149,7 +153,7 @@ impl Transaction for MysqlConn {
         for query in queries {
             if count > 0 {
                 // Between a migration's statements and its history row (MySQL commits DDL at once).
-                crate::drill::point("migrate:before-record");
+                drill::point("migrate:before-record");
             }
             drain(tx.query_iter(query)?)?;
             count += 1;
@@ -194,7 +198,11 @@ impl Migrate for MysqlConn {}
 
 impl Database for MysqlConn {
     fn display(&self) -> String {
-        self.target.display()
+        self.settings.display()
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::Mysql
     }
 
     fn lock(&mut self, timeout: Duration) -> Result<()> {
@@ -275,57 +283,32 @@ impl Database for MysqlConn {
         Ok(counts)
     }
 
-    fn run_begin(&mut self, command: &str) -> Result<i64> {
-        self.conn.exec_drop(
-            "insert into runner_runs (command, runner_version, started_at, outcome) \
-             values (?, ?, utc_timestamp(6), 'running')",
-            (command, env!("CARGO_PKG_VERSION")),
-        )?;
-        Ok(self.conn.last_insert_id() as i64)
-    }
-
-    fn run_step(&mut self, run_id: i64, step: &StepRecord) -> Result<()> {
-        self.conn.exec_drop(
-            "insert into runner_run_steps (run_id, step_number, step_name, duration_ms, rows_affected, detail) \
-             values (?, ?, ?, ?, ?, ?)",
-            (
-                run_id,
-                step.step_number,
-                &step.step_name,
-                step.duration_ms,
-                step.rows_affected,
-                &step.detail,
-            ),
-        )?;
-        Ok(())
-    }
-
-    fn run_finish(
-        &mut self,
-        run_id: i64,
-        outcome: &str,
-        error_message: Option<&str>,
-    ) -> Result<()> {
-        self.conn.exec_drop(
-            "update runner_runs set finished_at = utc_timestamp(6), outcome = ?, error_message = ? where run_id = ?",
-            (outcome, error_message, run_id),
-        )?;
-        Ok(())
-    }
-
-    fn mark_abandoned_runs(&mut self) -> Result<u64> {
-        self.conn.query_drop(
-            "update runner_runs set outcome = 'abandoned', \
-             error_message = 'the runner stopped before recording an outcome (killed or lost its connection)' \
-             where outcome = 'running'",
-        )?;
+    fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64> {
+        self.conn.exec_drop(sql, mysql_params(params))?;
         Ok(self.conn.affected_rows())
     }
 
+    fn insert_returning(
+        &mut self,
+        sql: &str,
+        params: &[Param<'_>],
+        _id_column: &str,
+    ) -> Result<i64> {
+        self.conn.exec_drop(sql, mysql_params(params))?;
+        Ok(self.conn.last_insert_id() as i64)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Vec<Cell>>> {
+        let rows: Vec<mysql::Row> = self.conn.exec(sql, mysql_params(params))?;
+        rows.into_iter()
+            .map(|row| row.unwrap().into_iter().map(cell).collect())
+            .collect()
+    }
+
     fn query_check(&mut self, sql: &str, sample: usize) -> Result<(u64, Vec<String>)> {
-        let rows: Vec<mysql::Row> = self.conn.query(check::sample_query(sql, sample))?;
-        let count = check::rows_found(rows.len(), sample, || {
-            let count: Option<u64> = self.conn.query_first(check::count_query(sql))?;
+        let rows: Vec<mysql::Row> = self.conn.query(super::sample_query(sql, sample))?;
+        let count = super::rows_found(rows.len(), sample, || {
+            let count: Option<u64> = self.conn.query_first(super::count_query(sql))?;
             Ok(count.unwrap_or(0))
         })?;
         let sample = rows
@@ -345,46 +328,33 @@ impl Database for MysqlConn {
             .collect();
         Ok((count, sample))
     }
+}
 
-    fn recent_runs(&mut self, limit: u32) -> Result<Vec<RunRecord>> {
-        type StepRow = (u32, String, u64, Option<u64>, Option<String>);
-        type Row = (i64, String, String, Option<String>, String, Option<String>);
-        let runs: Vec<Row> = self.conn.exec(
-            "select run_id, command, \
-                 date_format(started_at, '%Y-%m-%dT%H:%i:%s.%fZ'), \
-                 date_format(finished_at, '%Y-%m-%dT%H:%i:%s.%fZ'), \
-                 outcome, error_message \
-             from runner_runs order by run_id desc limit ?",
-            (limit,),
-        )?;
-        let mut records = Vec::with_capacity(runs.len());
-        for (run_id, command, started_at, finished_at, outcome, error_message) in runs {
-            let steps: Vec<StepRow> = self.conn.exec(
-                "select step_number, step_name, duration_ms, rows_affected, detail \
-                 from runner_run_steps where run_id = ? order by step_number",
-                (run_id,),
-            )?;
-            records.push(RunRecord {
-                run_id,
-                command,
-                started_at,
-                finished_at,
-                outcome,
-                error_message,
-                steps: steps
-                    .into_iter()
-                    .map(
-                        |(step_number, step_name, duration_ms, rows_affected, detail)| StepRecord {
-                            step_number,
-                            step_name,
-                            duration_ms,
-                            rows_affected,
-                            detail,
-                        },
-                    )
-                    .collect(),
-            });
-        }
-        Ok(records)
+fn mysql_params(params: &[Param<'_>]) -> mysql::Params {
+    if params.is_empty() {
+        return mysql::Params::Empty;
     }
+    mysql::Params::Positional(
+        params
+            .iter()
+            .map(|p| match p {
+                Param::Null => mysql::Value::NULL,
+                Param::Int(v) => mysql::Value::Int(*v),
+                Param::Text(s) => mysql::Value::Bytes(s.as_bytes().to_vec()),
+            })
+            .collect(),
+    )
+}
+
+fn cell(value: mysql::Value) -> Result<Cell> {
+    Ok(match value {
+        mysql::Value::NULL => Cell::Null,
+        mysql::Value::Int(v) => Cell::Int(v),
+        mysql::Value::UInt(v) => Cell::Int(i64::try_from(v)?),
+        mysql::Value::Bytes(b) => Cell::Text(String::from_utf8(b)?),
+        other => anyhow::bail!(
+            "unexpected value {} (expected a number or text)",
+            other.as_sql(true)
+        ),
+    })
 }

@@ -1,7 +1,7 @@
 -- recomputed weekly_rentals: rollup.weekly_rentals for the weeks this run recomputes
 --
 -- Grain: one row per week from $2 (from_week) to $3 (last_week).
--- Purpose: the rows the runner MERGEs into rollup.weekly_rentals (src/rollup/target.rs). A full
+-- Purpose: the rows the runner MERGEs into rollup.weekly_rentals (src/pipelines/rollup/merge.rs). A full
 --          load recomputes every week; an incremental run only the weeks from the first week a
 --          change touched, starting its running totals from the stored row of the week before,
 --          which no change touched.

@@ -1,15 +1,13 @@
-//! Resolved connection settings for each target, built from the command line and environment.
-//! Owns the one rule about secrets: a target displays itself with the password replaced by `***`,
-//! and URL parse errors never echo the URL.
+//! Where to connect: a MySQL or PostgreSQL server, user and database, parsed from a URL or given
+//! in parts. Owns the one rule about secrets: settings display themselves with the password
+//! replaced by `***`, and URL parse errors never echo the URL.
 
 use anyhow::{Context, Result, bail};
 use url::Url;
 
-use crate::cli::ConnectionArgs;
-
-/// Where the movies pipeline writes: a MySQL (or MariaDB) server and database.
+/// A MySQL (or MariaDB) server and database.
 #[derive(Clone)]
-pub struct MysqlTarget {
+pub struct MysqlSettings {
     pub host: String,
     pub port: u16,
     pub user: String,
@@ -17,9 +15,9 @@ pub struct MysqlTarget {
     pub database: String,
 }
 
-/// A PostgreSQL database: the Pagila source or the rollup target.
+/// A PostgreSQL server and database.
 #[derive(Clone)]
-pub struct PgTarget {
+pub struct PgSettings {
     pub host: String,
     pub port: u16,
     pub user: String,
@@ -27,28 +25,7 @@ pub struct PgTarget {
     pub database: String,
 }
 
-impl MysqlTarget {
-    /// `MOVIES_DATABASE_URL` when set, else the `MYSQL_*` options.
-    pub fn from_args(args: &ConnectionArgs) -> Result<Self> {
-        if let Some(url) = args
-            .movies_database_url
-            .as_deref()
-            .filter(|u| !u.is_empty())
-        {
-            return Self::from_url(url).context("MOVIES_DATABASE_URL (--movies-database-url)");
-        }
-        if args.mysql_database.is_empty() {
-            bail!("MYSQL_DATABASE is empty: name the database to build the movie tables in");
-        }
-        Ok(Self {
-            host: args.mysql_host.clone(),
-            port: args.mysql_port,
-            user: args.mysql_username.clone(),
-            password: args.mysql_password.clone().filter(|p| !p.is_empty()),
-            database: args.mysql_database.clone(),
-        })
-    }
-
+impl MysqlSettings {
     pub fn from_url(url: &str) -> Result<Self> {
         let parts = UrlParts::parse(url, "mysql", 3306)?;
         Ok(Self {
@@ -75,7 +52,7 @@ impl MysqlTarget {
     }
 }
 
-impl PgTarget {
+impl PgSettings {
     pub fn from_url(url: &str, what: &str) -> Result<Self> {
         let parts = UrlParts::parse(url, "postgres", 5432).with_context(|| what.to_owned())?;
         Ok(Self {
@@ -111,13 +88,13 @@ impl PgTarget {
 }
 
 // Debug must not leak the password either (anyhow contexts, dbg!, panics).
-impl std::fmt::Debug for MysqlTarget {
+impl std::fmt::Debug for MysqlSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.display())
     }
 }
 
-impl std::fmt::Debug for PgTarget {
+impl std::fmt::Debug for PgSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.display())
     }
@@ -207,7 +184,7 @@ mod tests {
 
     #[test]
     fn mysql_url_is_parsed_and_displayed_without_password() {
-        let t = MysqlTarget::from_url("mysql://app:s%40cret@db:3307/movies").unwrap();
+        let t = MysqlSettings::from_url("mysql://app:s%40cret@db:3307/movies").unwrap();
         assert_eq!(
             (t.host.as_str(), t.port, t.user.as_str()),
             ("db", 3307, "app")
@@ -224,11 +201,11 @@ mod tests {
             "postgres://u:hunter2@h:99999/x",
             "http://u:hunter2@h/x",
         ] {
-            let err = format!("{:#}", MysqlTarget::from_url(url).err().unwrap());
+            let err = format!("{:#}", MysqlSettings::from_url(url).err().unwrap());
             assert!(!err.contains("hunter2"), "{err}");
             let err = format!(
                 "{:#}",
-                PgTarget::from_url(url, "ROLLUP_DATABASE_URL")
+                PgSettings::from_url(url, "ROLLUP_DATABASE_URL")
                     .err()
                     .unwrap()
             );
@@ -238,12 +215,12 @@ mod tests {
 
     #[test]
     fn postgres_url_defaults() {
-        let t = PgTarget::from_url("postgresql://127.0.0.1/rollup", "x").unwrap();
+        let t = PgSettings::from_url("postgresql://127.0.0.1/rollup", "x").unwrap();
         assert_eq!(
             (t.port, t.user.as_str(), t.database.as_str()),
             (5432, "postgres", "rollup")
         );
         assert_eq!(t.display(), "postgres://postgres@127.0.0.1:5432/rollup");
-        assert!(PgTarget::from_url("postgres://h:5432", "x").is_err());
+        assert!(PgSettings::from_url("postgres://h:5432", "x").is_err());
     }
 }

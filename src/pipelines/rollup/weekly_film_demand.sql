@@ -2,7 +2,7 @@
 --
 -- Grain: one row per week from $2 (from_week) to $3 (last_week) and per film with at least one
 --        inventory copy.
--- Purpose: the rows the runner MERGEs into rollup.weekly_film_demand (src/rollup/target.rs): the
+-- Purpose: the rows the runner MERGEs into rollup.weekly_film_demand (src/pipelines/rollup/merge.rs): the
 --          same computation as weekly_rentals.sql, per film. from_week is the first week of the
 --          series when the inventory or a stocked film's title changed (copies_owned and title
 --          are on every row), else the same as for weekly_rentals.

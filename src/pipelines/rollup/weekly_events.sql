@@ -8,7 +8,7 @@
 --          compute the weekly tables from it with running sums. The run reads only the rentals
 --          with an event in the weeks it recomputes (the index on last_event_week finds them).
 --          A full load tallies the same events from the rows as they stream into the mirror
---          (src/rollup/tally.rs), so it needs no second pass over millions of rows.
+--          (src/pipelines/rollup/stream.rs), so it needs no second pass over millions of rows.
 -- Sources: rollup.raw_rental, rollup.raw_inventory.
 -- Parameters (text, YYYY-MM-DD):
 --   $1 events_from_week  the first week recomputed; events of the week before it are kept too,

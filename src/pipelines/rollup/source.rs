@@ -194,7 +194,7 @@ impl<'a> Snapshot<'a> {
     pub fn copy_into(
         &mut self,
         select: &str,
-        target: &mut Transaction<'_>,
+        rollup: &mut Transaction<'_>,
         copy_in: &str,
         what: &str,
     ) -> Result<u64> {
@@ -202,7 +202,7 @@ impl<'a> Snapshot<'a> {
             .tx
             .copy_out(&format!("copy ({select}) to stdout (format binary)"))
             .with_context(|| format!("{what}: reading the source"))?;
-        let mut writer = target
+        let mut writer = rollup
             .copy_in(copy_in)
             .with_context(|| format!("{what}: writing the rollup database"))?;
         loop {
@@ -230,7 +230,7 @@ impl<'a> Snapshot<'a> {
     pub fn copy_rentals(
         &mut self,
         filter: &str,
-        target: &mut Transaction<'_>,
+        rollup: &mut Transaction<'_>,
         table: &str,
         options: &str,
         stream: &mut RentalStream,
@@ -243,7 +243,7 @@ impl<'a> Snapshot<'a> {
                 rental_select(filter)
             ))
             .with_context(|| format!("{what}: reading the source"))?;
-        let mut writer = target
+        let mut writer = rollup
             .copy_in(&format!(
                 "copy {table} ({RENTAL_COLUMNS}) from stdin (format binary{options})"
             ))

@@ -1,7 +1,6 @@
 //! Versioned migrations: where they come from (built into the binary, or a folder during
-//! development), how the applied history is compared with them (pending, drift), and the
-//! `runner migrate` command that applies them under the database lock and then runs the target's
-//! data steps.
+//! development), how the applied history is compared with them (pending, drift), and applying
+//! what is pending, one migration at a time.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -10,30 +9,16 @@ use anyhow::{Context, Result, bail};
 use refinery::Migration;
 use serde::Serialize;
 
-use crate::cli::{MigrateArgs, Target};
-use crate::db::Database;
-use crate::history::Run;
+use crate::engine::db::Database;
+use crate::engine::drill;
+use crate::engine::history::StepOutcome;
 
-mod embedded_movies {
-    refinery::embed_migrations!("migrations/movies");
-}
-
-mod embedded_rollup {
-    refinery::embed_migrations!("migrations/rollup");
-}
-
-/// The migrations of a target, sorted by version.
-pub fn migrations(target: Target, dir: Option<&Path>) -> Result<Vec<Migration>> {
+/// A pipeline's migrations, sorted by version: `embedded` (refinery's `embed_migrations!` runner
+/// of the pipeline's folder), or the folder `dir` during development.
+pub fn load(embedded: refinery::Runner, dir: Option<&Path>) -> Result<Vec<Migration>> {
     let mut migrations = match dir {
-        Some(dir) => load_dir(&dir.join(target.name()))?,
-        None => match target {
-            Target::Movies => embedded_movies::migrations::runner()
-                .get_migrations()
-                .clone(),
-            Target::Rollup => embedded_rollup::migrations::runner()
-                .get_migrations()
-                .clone(),
-        },
+        Some(dir) => load_dir(dir)?,
+        None => embedded.get_migrations().clone(),
     };
     migrations.sort();
     Ok(migrations)
@@ -158,13 +143,12 @@ pub struct Plan {
 
 /// Refuses a database with pending or drifted migrations: `runner stage` and `runner check` work
 /// on the objects this binary's migrations define (a check may read a view a pending migration
-/// creates).
-pub fn ensure_up_to_date(db: &mut dyn Database, target: Target, dir: Option<&Path>) -> Result<()> {
-    let available = migrations(target, dir)?;
-    let plan = plan(db.applied_migrations()?, &available);
+/// creates). `name` is the pipeline's, for the advice.
+pub fn ensure_up_to_date(db: &mut dyn Database, available: &[Migration], name: &str) -> Result<()> {
+    let plan = plan(db.applied_migrations()?, available);
     if !plan.pending.is_empty() || !plan.drift.is_empty() {
         bail!(
-            "the database is not up to date ({} pending, {} drifted migrations): run `runner migrate {target}` first",
+            "the database is not up to date ({} pending, {} drifted migrations): run `runner migrate {name}` first",
             plan.pending.len(),
             plan.drift.len()
         );
@@ -214,82 +198,34 @@ pub fn plan(applied: Vec<Migration>, available: &[Migration]) -> Plan {
     }
 }
 
-/// `runner migrate`: each selected target in turn.
-pub fn run(args: &MigrateArgs) -> Result<()> {
-    crate::each_target(&args.targets, |target| migrate_target(target, args))
-}
-
-/// A dropped connection (server restart, killed session, network) gets a sentence saying so and
-/// what happens next, instead of the driver's terse I/O error.
-pub fn explain_lost_connection(err: anyhow::Error) -> anyhow::Error {
-    let lost = err.chain().any(|e| {
-        let mysql_lost = matches!(
-            e.downcast_ref::<mysql::Error>(),
-            Some(mysql::Error::IoError(_) | mysql::Error::CodecError(_))
-        );
-        let pg_lost = e
-            .downcast_ref::<postgres::Error>()
-            .is_some_and(postgres::Error::is_closed);
-        mysql_lost || pg_lost
-    });
-    if lost {
-        err.context(
-            "lost the database connection mid-run (server restarted or session killed); \
-             nothing half-built was published: run again once the database is back",
-        )
-    } else {
-        err
-    }
-}
-
-fn migrate_target(target: Target, args: &MigrateArgs) -> Result<()> {
-    let started = Instant::now();
-    let available = migrations(target, args.connections.migrations_dir.as_deref())?;
-    let mut db = crate::connect(target, &args.connections, true)?;
-    db.lock(args.connections.lock_timeout())?;
-    let mut run = Run::begin(db, target, "migrate")?;
-    let outcome = (|| -> Result<()> {
-        run.step("migrations", |db| apply_pending(target, db, &available))?;
-        crate::pipeline::data_steps(target, &mut run, args)?;
-        Ok(())
-    })();
-    run.finish(&outcome);
-    let mut db = run.into_db();
-    if let Err(err) = db.unlock() {
-        tracing::debug!("{target}: releasing the lock: {err:#} (the connection close releases it)");
-    }
-    outcome?;
-    tracing::info!("{target}: done in {:.1} s", started.elapsed().as_secs_f64());
-    Ok(())
-}
-
-/// Checks drift, then applies what is pending, one migration at a time.
-fn apply_pending(
-    target: Target,
+/// Checks drift, then applies what is pending, one migration at a time. `name` is the
+/// pipeline's (its folder under `migrations/`), for messages.
+pub fn apply_pending(
+    name: &str,
     db: &mut dyn Database,
     available: &[Migration],
-) -> Result<crate::history::StepOutcome> {
+) -> Result<StepOutcome> {
     let plan = plan(db.applied_migrations()?, available);
     if !plan.drift.is_empty() {
         let lines: Vec<String> = plan
             .drift
             .iter()
-            .map(|d| format!("migrations/{target}/{d}"))
+            .map(|d| format!("migrations/{name}/{d}"))
             .collect();
         bail!("migration drift, nothing applied: {}", lines.join("; "));
     }
     for migration in &plan.pending {
-        crate::drill::point(&format!("migrate:before:V{}", migration.version()));
+        drill::point(&format!("migrate:before:V{}", migration.version()));
         let started = Instant::now();
         db.apply_migration(migration)
-            .with_context(|| format!("applying migrations/{target}/{}", file_of(migration)))?;
+            .with_context(|| format!("applying migrations/{name}/{}", file_of(migration)))?;
         tracing::info!(
-            "{target}: applied {} ({} ms)",
+            "{name}: applied {} ({} ms)",
             file_of(migration),
             started.elapsed().as_millis()
         );
     }
-    Ok(crate::history::StepOutcome {
+    Ok(StepOutcome {
         rows: Some(plan.pending.len() as u64),
         detail: Some(format!(
             "{} applied, {} already up to date",
@@ -302,23 +238,6 @@ fn apply_pending(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn embedded_migrations_are_every_sql_file_in_the_folder() {
-        // refinery skips misnamed files silently; load_dir refuses them. Both must agree.
-        for target in Target::ALL {
-            let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("migrations")
-                .join(target.name());
-            let on_disk = load_dir(&dir).unwrap();
-            let embedded = migrations(target, None).unwrap();
-            assert!(!embedded.is_empty(), "{target}: no migrations embedded");
-            assert_eq!(
-                on_disk, embedded,
-                "{target}: embedded migrations differ from the folder"
-            );
-        }
-    }
 
     #[test]
     fn migration_names() {

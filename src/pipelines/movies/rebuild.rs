@@ -1,4 +1,4 @@
-//! Rebuilding the movie tables. The migrations own the logic: each rebuilt table `X` comes with a
+//! Rebuilding the movie tables from the freshly staged raw tables. The migrations own the logic: each rebuilt table `X` comes with a
 //! view `build_X` that computes its rows. The runner fills a copy `X__new` from `build_X` (columns
 //! matched by name), two at a time, each as soon as the tables its view reads are built: `stg_`
 //! tables (from `raw_`) and `int_` tables (from `stg_` and other `int_` tables) are swapped in as
@@ -12,9 +12,10 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use mysql::prelude::Queryable;
 
-use crate::config::MysqlTarget;
-use crate::mysql_conn::{MysqlConn, quote_ident};
-use crate::swap::{self, new_name};
+use crate::engine::db::mysql::{MysqlConn, quote_ident};
+use crate::engine::db::settings::MysqlSettings;
+use crate::engine::db::swap::{self, new_name};
+use crate::engine::parallel;
 
 /// Rows written per derived table.
 #[derive(Debug, Clone)]
@@ -197,7 +198,7 @@ fn quoted_names(definition: &str) -> Vec<String> {
 /// filled, not published.
 pub fn build_copies(
     conn: &mut MysqlConn,
-    target: &MysqlTarget,
+    settings: &MysqlSettings,
     timeout: Duration,
     tables: &[String],
     swapped: &Mutex<Vec<String>>,
@@ -216,13 +217,13 @@ pub fn build_copies(
             &tables[i],
         )
     });
-    let mut built = crate::parallel::each_after(
+    let mut built = parallel::each_after(
         tables,
         order,
         &after,
         PARALLEL_BUILDS,
         || {
-            let mut conn = MysqlConn::connect(target, timeout, false)?;
+            let mut conn = MysqlConn::connect(settings, timeout, false)?;
             // Under the default REPEATABLE READ, `insert ... select` takes a shared lock on every
             // row it reads (26M ratings at full size); READ COMMITTED reads a snapshot instead.
             // Nothing else writes these tables meanwhile: the run holds the migrate lock.

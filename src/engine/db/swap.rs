@@ -7,7 +7,7 @@
 use anyhow::{Context, Result};
 use mysql::prelude::Queryable;
 
-use crate::mysql_conn::{MysqlConn, quote_ident};
+use super::mysql::{MysqlConn, quote_ident};
 
 pub fn new_name(table: &str) -> String {
     format!("{table}__new")

@@ -1,0 +1,85 @@
+//! The pipelines, one folder each: [`movies`] (the Kaggle files into MySQL) and [`rollup`] (a
+//! weekly rollup of Pagila into PostgreSQL). Each owns everything that knows its input, its SQL
+//! folder (`migrations/<name>/`) and its tables, and is reached through the one interface here,
+//! [`Pipeline`]. A third pipeline is a third folder that implements it, plus one line in
+//! `commands` (the only layer that names every pipeline). Pipelines use the engine, never each
+//! other.
+
+pub mod movies;
+pub mod rollup;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Result;
+use refinery::Migration;
+
+use crate::engine::checks::{self, Check};
+use crate::engine::db::Database;
+use crate::engine::history::Run;
+use crate::engine::migrations;
+
+/// Settings every pipeline takes from the command line.
+#[derive(Debug, Clone)]
+pub struct Common {
+    /// How long to keep retrying a database that refuses connections (`--connect-timeout`).
+    pub connect_timeout: Duration,
+    /// Read migrations and checks from `DIR/<name>/` instead of the built-in ones.
+    pub migrations_dir: Option<PathBuf>,
+}
+
+impl Common {
+    /// A pipeline's migrations: `built_in` (its `embed_migrations!` runner), or the files of
+    /// `DIR/<name>/` with `--migrations-dir`.
+    pub fn migrations(&self, name: &str, built_in: refinery::Runner) -> Result<Vec<Migration>> {
+        let dir = self.migrations_dir.as_ref().map(|dir| dir.join(name));
+        migrations::load(built_in, dir.as_deref())
+    }
+
+    /// A pipeline's checks: `built_in` (name, SQL) pairs, or the files of `DIR/<name>/checks/`
+    /// with `--migrations-dir`.
+    pub fn checks(&self, name: &str, built_in: &[(&str, &str)]) -> Result<Vec<Check>> {
+        let dir = self
+            .migrations_dir
+            .as_ref()
+            .map(|dir| dir.join(name).join("checks"));
+        checks::load(built_in, dir.as_deref())
+    }
+}
+
+/// What `runner status` shows of a pipeline beyond migrations, tables and runs.
+#[derive(Debug, Clone)]
+pub struct StatusDetails {
+    /// For `--json`.
+    pub json: serde_json::Value,
+    /// For the text report, one line each (indented by the caller).
+    pub text: Vec<String>,
+}
+
+/// One pipeline, as the commands see it: its database, its SQL, and its data steps.
+pub trait Pipeline {
+    /// Its name on the command line and in log lines: `movies`, `rollup`.
+    fn name(&self) -> &'static str;
+
+    /// Its database, password removed.
+    fn display(&self) -> String;
+
+    /// Connects to its database, waiting for it within `--connect-timeout`. With `create`, a
+    /// missing database is created (migrate and stage do; status and check never do).
+    fn connect(&self, create: bool) -> Result<Box<dyn Database>>;
+
+    /// Its versioned migrations, sorted by version.
+    fn migrations(&self) -> Result<Vec<Migration>>;
+
+    /// Its data checks, by name.
+    fn checks(&self) -> Result<Vec<Check>>;
+
+    /// What `runner migrate` runs after the migrations, each step recorded in `run`.
+    fn data_steps(&self, run: &mut Run) -> Result<()>;
+
+    /// What `runner stage` runs: loading only, published at once.
+    fn stage_steps(&self, run: &mut Run) -> Result<()>;
+
+    /// Its part of `runner status` (`db` is its database); `None` before a first run.
+    fn status_details(&self, db: &mut dyn Database) -> Result<Option<StatusDetails>>;
+}

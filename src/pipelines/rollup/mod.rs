@@ -1,0 +1,221 @@
+//! The Pagila rollup: brings `rollup.weekly_rentals` and `rollup.weekly_film_demand` up to date
+//! from the Pagila source, incrementally, so that after every run both equal a full recompute.
+//!
+//! One run: in one REPEATABLE READ snapshot of the source (SELECT only), copy the rentals changed
+//! since the last run (`last_update` at or after the watermark minus the lookback) with binary
+//! `COPY`, check the count and id checksum of the whole rental table against the mirror (and only
+//! on a mismatch compare the id sets and row hashes, which finds deletes and whatever the window
+//! missed), and copy the small inventory and film tables whole. Then, in one transaction of the
+//! rollup database: apply the changes to the mirror (`rollup.raw_*`), work out the first week any
+//! change touched, recompute the weeks from there with running sums over weekly events, `MERGE`
+//! them into both tables, delete the weeks the series no longer covers, run the data checks, and
+//! move the watermark. A run that dies commits nothing; the next one redoes the work.
+//! docs/rollup.md explains why the result is exact.
+//!
+//! Read bottom-up: [`report`] (what a run is asked and what it did); [`stream`] (rentals on their
+//! way, weeks added, a full load's events tallied); [`source`] (the reads from Pagila); [`state`]
+//! (the state row, the run's temporary tables); [`indexes`]; [`mirror`] (an incremental run's
+//! changes to the mirror); [`full_load`]; [`plan`] (which weeks to recompute); [`merge`]
+//! (recompute and `MERGE` the weeks). This file runs them in order.
+
+pub mod full_load;
+pub mod indexes;
+pub mod merge;
+pub mod mirror;
+pub mod plan;
+pub mod report;
+pub mod source;
+pub mod state;
+pub mod stream;
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use postgres::Client;
+use refinery::Migration;
+
+use super::{Common, Pipeline, StatusDetails};
+use crate::engine::checks::{self, Check};
+use crate::engine::db::Database;
+use crate::engine::db::postgres::{PgConn, query_check};
+use crate::engine::db::settings::PgSettings;
+use crate::engine::drill;
+use crate::engine::history::{Run, StepOutcome};
+pub use report::{Mode, RefreshOptions, RefreshReport};
+
+mod embedded {
+    refinery::embed_migrations!("migrations/rollup");
+    include!(concat!(env!("OUT_DIR"), "/checks_rollup.rs"));
+}
+
+pub const NAME: &str = "rollup";
+
+/// What the command line names: `PAGILA_DATABASE_URL (--pagila-database-url)`.
+const SOURCE_URL_NAME: &str = "PAGILA_DATABASE_URL (--pagila-database-url)";
+
+/// The rollup pipeline: its database, its source, and how to bring it up to date.
+pub struct Rollup {
+    pub database: PgSettings,
+    /// The Pagila source's URL, parsed only by the runs that read it (`runner status` never does).
+    pub source_url: String,
+    pub common: Common,
+    /// How runs bring the rollup up to date; `None` for status and check.
+    pub refresh: Option<RefreshOptions>,
+}
+
+impl Pipeline for Rollup {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn display(&self) -> String {
+        self.database.display()
+    }
+
+    fn connect(&self, create: bool) -> Result<Box<dyn Database>> {
+        Ok(Box::new(self.connect_rollup(create)?))
+    }
+
+    fn migrations(&self) -> Result<Vec<Migration>> {
+        self.common.migrations(NAME, embedded::migrations::runner())
+    }
+
+    fn checks(&self) -> Result<Vec<Check>> {
+        self.common.checks(NAME, embedded::CHECKS)
+    }
+
+    fn data_steps(&self, run: &mut Run) -> Result<()> {
+        run.step("rollup", |_db| self.refresh())?;
+        Ok(())
+    }
+
+    fn stage_steps(&self, run: &mut Run) -> Result<()> {
+        self.data_steps(run)
+    }
+
+    /// The state row and the series; `None` before the first run.
+    fn status_details(&self, _db: &mut dyn Database) -> Result<Option<StatusDetails>> {
+        let mut rollup = self.connect_rollup(false)?;
+        Ok(
+            state::status(&mut rollup.client)?.map(|json| StatusDetails {
+                text: vec![format!("details: {json}")],
+                json,
+            }),
+        )
+    }
+}
+
+impl Rollup {
+    fn connect_rollup(&self, create: bool) -> Result<PgConn> {
+        PgConn::connect(
+            &self.database,
+            "rollup database",
+            self.common.connect_timeout,
+            create,
+        )
+    }
+
+    fn connect_source(&self, timeout: Duration) -> Result<PgConn> {
+        let source = PgSettings::from_url(&self.source_url, SOURCE_URL_NAME)?;
+        PgConn::connect(&source, "pagila source", timeout, false)
+    }
+
+    /// Brings the rollup up to date (the data step of `runner migrate rollup` and
+    /// `runner stage rollup`).
+    fn refresh(&self) -> Result<StepOutcome> {
+        let options = self
+            .refresh
+            .as_ref()
+            .context("no refresh options were given to this command")?;
+        let timeout = self.common.connect_timeout;
+        let mut source = self.connect_source(timeout)?;
+        // A second connection counts and checksums the source while the first copies the changes.
+        let mut second_source = self.connect_source(timeout)?;
+        let mut rollup = self.connect_rollup(false)?;
+        let checks = self.checks()?;
+        let report = run(
+            &mut source.client,
+            Some(&mut second_source.client),
+            &mut rollup.client,
+            options,
+            &checks,
+        )?;
+        Ok(StepOutcome {
+            rows: Some(match report.mode {
+                Mode::Full => report.rows_read,
+                Mode::Incremental => report.changed_rows(),
+            }),
+            detail: Some(report.summary()),
+        })
+    }
+}
+
+/// One run on connections the caller made: `source` to Pagila (SELECT on rental, inventory and
+/// film is enough), `rollup` to a migrated rollup database. The SQL does not depend on the
+/// sessions' time zones. Nothing is committed unless the whole run succeeds.
+pub fn refresh_with(
+    source: &mut Client,
+    rollup: &mut Client,
+    options: &RefreshOptions,
+) -> Result<RefreshReport> {
+    run(source, None, rollup, options, &[])
+}
+
+/// [`refresh_with`], with an optional second connection to the source for the checksum scan.
+fn run(
+    source: &mut Client,
+    second_source: Option<&mut Client>,
+    rollup: &mut Client,
+    options: &RefreshOptions,
+    checks: &[Check],
+) -> Result<RefreshReport> {
+    let mut tx = rollup
+        .transaction()
+        .context("starting a transaction in the rollup database")?;
+    state::tune_session(&mut tx)?;
+    let state = state::lock_state(&mut tx)?;
+    state::create_work_tables(&mut tx)?;
+    let mode = if options.full_refresh || state.watermark.is_none() {
+        Mode::Full
+    } else {
+        Mode::Incremental
+    };
+
+    let mut snapshot = source::Snapshot::begin(source)?;
+    let loaded = match mode {
+        Mode::Full => full_load::load_full(&mut snapshot, &mut tx)?,
+        Mode::Incremental => mirror::load_changes(
+            &mut snapshot,
+            second_source,
+            &mut tx,
+            &state,
+            options.lookback_seconds,
+        )?,
+    };
+    let watermark = snapshot.taken_at.clone();
+    snapshot.finish()?;
+
+    let report = merge::merge(&mut tx, mode, &loaded, &watermark, options)?;
+    drill::point("rollup:before-commit");
+    audit(&mut tx, checks)?;
+    if options.fail_before_commit {
+        anyhow::bail!("failing before the commit, as asked (test hook)");
+    }
+    tx.commit()
+        .context("committing the rollup (mirror, weekly tables, watermark)")?;
+    Ok(report)
+}
+
+/// Write, audit, publish: the data checks read the uncommitted tables inside the run's transaction;
+/// a failing `fail` check rolls everything back (mirror, tables and watermark stay as they were).
+fn audit(tx: &mut postgres::Transaction<'_>, checks: &[Check]) -> Result<()> {
+    let results = checks::run_checks_with(|sql, sample| query_check(tx, sql, sample), checks, &[])?;
+    checks::gate(NAME, &results, "committed")?;
+    if !checks.is_empty() {
+        tracing::info!(
+            "rollup: {} data checks passed before the commit",
+            results.len()
+        );
+    }
+    Ok(())
+}
