@@ -33,6 +33,8 @@ pub enum Command {
     Status(StatusArgs),
     /// Run the data checks of each target against its live tables; exit 1 if a `fail` check fails
     Check(CheckArgs),
+    /// Write the table docs (docs/tables.md, docs/tables/*.md) from the models' headers and SQL
+    Docs(DocsArgs),
 }
 
 /// A target: one of the pipelines, as named on the command line (each owns one database).
@@ -128,6 +130,21 @@ pub struct StatusArgs {
 
     #[command(flatten)]
     pub connections: ConnectionArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DocsArgs {
+    /// The SQL folder the docs are made from (its <target>/models/ and <target>/checks/)
+    #[arg(long, value_name = "DIR", default_value = "migrations")]
+    pub migrations_dir: PathBuf,
+
+    /// The docs folder written: tables.md and tables/<table>.md
+    #[arg(long, value_name = "DIR", default_value = "docs")]
+    pub out: PathBuf,
+
+    /// Write nothing; exit 1 if the docs in --out differ from what would be written
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// Where the input data lives.

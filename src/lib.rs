@@ -26,6 +26,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Stage(args) => commands::stage::run(&args),
         Command::Status(args) => commands::status::run(&args),
         Command::Check(args) => commands::check::run(&args),
+        Command::Docs(args) => commands::docs::run(&args),
     }
 }
 

@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -21,13 +20,10 @@ fn migrate_twice_applies_once_and_status_shows_both_targets() {
         let pagila = pagila_fixture_source("twice_src");
         let both = || runner_with_source(Some(&movies), &rollup, &pagila);
         let first = run_ok(both().arg("migrate"));
-        assert!(
-            first.stderr.contains("applied V1__runner_runs.sql"),
-            "{first}"
-        );
+        assert!(first.stderr.contains("applied V1__baseline.sql"), "{first}");
         let second = run_ok(both().arg("migrate"));
         assert!(
-            !second.stderr.contains("applied V"),
+            !second.stderr.contains("applied V") && !second.stderr.contains("applied model"),
             "second run applied something:\n{second}"
         );
 
@@ -52,23 +48,12 @@ fn migrate_twice_applies_once_and_status_shows_both_targets() {
 }
 
 /// Rule 3 of migrations/README.md: MySQL commits DDL implicitly, so a crash between applying a
-/// migration and recording it makes the next run apply the newest migration again, over what it
-/// created (tables holding data by then). Here each movies migration in turn is the newest: applied
-/// with a data run, its history row deleted, applied again; the tables must come out the same.
+/// migration and recording it makes the next run apply it again, over what it created (tables
+/// holding data by then); likewise a model applied but not recorded in runner_models. Here the
+/// baseline's history row and then every model's row are deleted after a data run: the next run
+/// applies them again, and the tables, the views and the build views come out the same.
 #[test]
-fn each_movies_migration_reapplies_over_itself() {
-    let all = migrations_with("movies", &[]);
-    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir(all.path().join("movies"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
-        .map(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            let version = name[1..name.find("__").unwrap()].parse().unwrap();
-            (version, p)
-        })
-        .collect();
-    versions.sort();
+fn the_baseline_and_the_models_reapply_over_themselves() {
     let tables = |db: &MysqlDb| -> Vec<(String, u64)> {
         let names: Vec<String> = db.query(&format!(
             "select table_name from information_schema.tables where table_schema = '{}' \
@@ -84,44 +69,48 @@ fn each_movies_migration_reapplies_over_itself() {
             })
             .collect()
     };
+    let views = |db: &MysqlDb| -> Vec<(String, String)> {
+        db.query(&format!(
+            "select table_name, view_definition from information_schema.views \
+             where table_schema = '{}' order by 1",
+            db.name
+        ))
+    };
     for kind in MysqlKind::ALL {
         let db = MysqlDb::new(kind, "reapply");
-        let dir = TempDir::new("reapply");
-        let movies = dir.path().join("movies");
-        std::fs::create_dir_all(&movies).unwrap();
-        let migrate = || {
-            let mut cmd = runner_for(Some(&db), None);
-            cmd.args(["migrate", "movies"])
-                .env("RUNNER_MIGRATIONS_DIR", dir.path());
-            run_ok(&mut cmd)
-        };
-        // A data run needs the raw tables, so V1 goes in together with V2.
-        let mut newest = Vec::new();
-        for (version, path) in &versions {
-            std::fs::copy(path, movies.join(path.file_name().unwrap())).unwrap();
-            newest.push((*version, path.file_name().unwrap().to_string_lossy()));
-            if *version < 2 {
-                continue;
-            }
-            migrate();
-            let before = tables(&db);
-            for (version, _) in &newest {
-                db.conn()
-                    .exec_drop(
-                        "delete from refinery_schema_history where version = ?",
-                        (version,),
-                    )
-                    .unwrap();
-            }
-            let again = migrate();
-            for (_, name) in newest.drain(..) {
-                assert!(again.stderr.contains(&format!("applied {name}")), "{again}");
-                assert_eq!(tables(&db), before, "{kind:?}: {name} applied twice");
-            }
-        }
+        let migrate = || run_ok(runner_for(Some(&db), None).args(["migrate", "movies"]));
+        migrate();
+        let (before, before_views) = (tables(&db), views(&db));
         assert!(
-            tables(&db).iter().any(|(t, n)| t == "stg_movies" && *n > 0),
-            "{kind:?}: the last run built nothing"
+            before.iter().any(|(t, n)| t == "stg_movies" && *n > 0),
+            "{kind:?}: the run built nothing"
+        );
+        assert_eq!(before_views.len(), 19, "{kind:?}: a view per model");
+        db.conn()
+            .query_drop("delete from refinery_schema_history where version = 1")
+            .unwrap();
+        let again = migrate();
+        assert!(again.stderr.contains("applied V1__baseline.sql"), "{again}");
+        assert!(
+            again
+                .stderr
+                .contains("0 applied, 0 dropped, 19 already current"),
+            "{again}"
+        );
+        assert_eq!(tables(&db), before, "{kind:?}: the baseline applied twice");
+        db.conn().query_drop("delete from runner_models").unwrap();
+        let again = migrate();
+        assert!(
+            again
+                .stderr
+                .contains("19 applied, 0 dropped, 0 already current"),
+            "{again}"
+        );
+        assert_eq!(tables(&db), before, "{kind:?}: the models applied twice");
+        assert_eq!(
+            views(&db),
+            before_views,
+            "{kind:?}: a view changed when applied again"
         );
     }
 }

@@ -61,7 +61,7 @@ fn check_of_both_targets_reports_the_rollup_when_movies_cannot_be_checked() {
     let r = run(both().arg("check"));
     assert_eq!(r.code, 1, "{r}");
     assert!(r.stdout.contains("rollup: pass  "), "{r}");
-    assert!(r.stdout.contains("rollup: 6 of 6 checks passed"), "{r}");
+    assert!(r.stdout.contains("rollup: 7 of 7 checks passed"), "{r}");
     assert!(!r.stdout.contains("movies: "), "{r}");
     assert!(
         r.stderr.contains("movies: ") && r.stderr.contains("run `runner migrate movies` first"),
@@ -168,7 +168,7 @@ fn failing_check_on_new_data_publishes_nothing() {
         let names: Vec<&str> = steps.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(
             names,
-            ["migrations", "stage", "refresh", "checks"],
+            ["migrations", "models", "stage", "refresh", "checks"],
             "{steps:?}"
         );
 

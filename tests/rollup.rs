@@ -212,6 +212,32 @@ fn assert_exact(source: &mut Client, rollup: &mut Client, context: &str) {
     assert_rows_equal(context, "rollup.weekly_rentals", &expected, &actual);
     let (expected, actual) = (reference_films(source), rollup_films(rollup));
     assert_rows_equal(context, "rollup.weekly_film_demand", &expected, &actual);
+    // The events table equals its model over every week: a full load's events come from the
+    // Rust tally (stream.rs), an incremental run's from the model, and they must agree.
+    let mut events = |sql: &str| -> Vec<(Option<i32>, String, i64, i64, i64, i64)> {
+        rollup
+            .query(sql, &[])
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
+            .collect()
+    };
+    let columns = "events.film_id, events.week_beginning::text, events.rentals_started, \
+                   events.rentals_returned, events.returned_in_order, events.returned_out_of_order";
+    let stored = events(&format!(
+        "select {columns} from rollup.int_weekly_events as events order by 2, 1 nulls first"
+    ));
+    let recomputed = events(&format!(
+        "with series as ( \
+             select min(week_beginning) as first_week, max(week_beginning) as last_week \
+             from rollup.weekly_rentals \
+         ) \
+         select {columns} from series \
+         cross join lateral rollup.int_weekly_events_rows( \
+             series.first_week, series.first_week, series.last_week) as events \
+         order by 2, 1 nulls first"
+    ));
+    assert_rows_equal(context, "rollup.int_weekly_events", &recomputed, &stored);
     let (expected, actual) = (
         rental_rows(source, "public.rental"),
         rental_rows(rollup, "rollup.raw_rental"),
@@ -1026,4 +1052,81 @@ fn property_every_run_equals_a_full_recompute() {
     assert!(runs as u64 > 2 * cases, "{runs} runs");
     // The deletes and the late inserts outside a short lookback did go through the id sets.
     assert!(checksum_runs > 10, "{checksum_runs} runs compared id sets");
+}
+
+/// The rollup's logic is its models: when one changes, the next run recomputes every week (and
+/// says so), so the tables reflect the current logic, and after it both tables equal a full
+/// recompute. Here utilisation is rounded to 2 decimals instead of 4, a change only a recompute
+/// of every row shows.
+#[test]
+fn a_changed_rollup_model_recomputes_every_week() {
+    let source = pagila_source("pagila_model", true);
+    let rollup = PgDb::unique("rollup_model");
+    let dir = migrations_with("rollup", &[]);
+    let runner = || {
+        let mut cmd = runner_with_source(None, &rollup, &source);
+        cmd.env("RUNNER_MIGRATIONS_DIR", dir.path());
+        cmd
+    };
+    run_ok(runner().args(["migrate", "rollup"]));
+    let mut src = source.client();
+    let mut dst = rollup.client();
+    let rounded_to = |dst: &mut Client, decimals: i32| -> i64 {
+        dst.query_one(
+            "select count(*) from rollup.weekly_film_demand \
+             where utilisation = round(rentals_out_during_week::numeric / copies_owned, $1)",
+            &[&decimals],
+        )
+        .unwrap()
+        .get(0)
+    };
+    let rows: i64 = dst
+        .query_one("select count(*) from rollup.weekly_film_demand", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(rounded_to(&mut dst, 4), rows);
+    assert!(
+        rounded_to(&mut dst, 2) < rows,
+        "no utilisation has more than 2 decimals"
+    );
+
+    let file = dir.path().join("rollup/models/weekly_film_demand.sql");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let edited = text.replace(
+        "round(totals.rentals_out_during_week::numeric / totals.copies_owned, 4)",
+        "round(totals.rentals_out_during_week::numeric / totals.copies_owned, 2)",
+    );
+    assert_ne!(edited, text);
+    std::fs::write(&file, edited).unwrap();
+    let status = run_ok(runner().args(["status", "rollup", "--json"]));
+    let json: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let film_model = json["targets"][0]["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "weekly_film_demand")
+        .unwrap()
+        .clone();
+    assert_eq!(film_model["state"], "changed", "{film_model}");
+
+    // No source change at all: only the model's.
+    let changed = run_ok(runner().args(["migrate", "rollup"]));
+    assert!(
+        changed.stderr.contains("applied model weekly_film_demand")
+            && changed
+                .stderr
+                .contains("recomputed 29 weeks from 2022-02-14")
+            && changed
+                .stderr
+                .contains("models changed: every week recomputed"),
+        "{changed}"
+    );
+    assert_eq!(rounded_to(&mut dst, 2), rows);
+    assert_exact(&mut src, &mut dst, "after the model changed");
+
+    let again = run_ok(runner().args(["migrate", "rollup"]));
+    assert!(
+        !again.stderr.contains("models changed") && again.stderr.contains("recomputed no week"),
+        "{again}"
+    );
 }

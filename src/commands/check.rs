@@ -8,6 +8,7 @@ use super::{each_target, pipeline};
 use crate::cli::{CheckArgs, Target};
 use crate::engine::checks::{CheckResult, Status, run_checks};
 use crate::engine::migrations::ensure_up_to_date;
+use crate::engine::models::ensure_current;
 
 pub fn run(args: &CheckArgs) -> Result<()> {
     let mut failed = Vec::new();
@@ -36,5 +37,6 @@ fn check_target(target: Target, args: &CheckArgs) -> Result<Vec<CheckResult>> {
     let checks = pipeline.checks()?;
     let mut db = pipeline.connect(false)?;
     ensure_up_to_date(db.as_mut(), &pipeline.migrations()?, target.name())?;
+    ensure_current(db.as_mut(), &pipeline.models()?, target.name())?;
     run_checks(db.as_mut(), &checks, &[])
 }

@@ -1,5 +1,6 @@
 //! `runner migrate`: for each selected target, wait for its database, take its lock, apply the
-//! pending migrations, then run the pipeline's data steps, all recorded as one run.
+//! pending migrations, then the models that are new or changed, then run the pipeline's data
+//! steps, all recorded as one run.
 
 use std::time::Instant;
 
@@ -7,8 +8,9 @@ use anyhow::Result;
 
 use super::{each_target, pipeline};
 use crate::cli::{MigrateArgs, Target};
-use crate::engine::history::Run;
+use crate::engine::history::{Run, StepOutcome};
 use crate::engine::migrations::apply_pending;
+use crate::engine::models;
 
 pub fn run(args: &MigrateArgs) -> Result<()> {
     each_target(&args.targets, |target| migrate_target(target, args))
@@ -23,12 +25,25 @@ fn migrate_target(target: Target, args: &MigrateArgs) -> Result<()> {
         Some(&args.rollup),
     )?;
     let available = pipeline.migrations()?;
+    let models = pipeline.models()?;
     let mut db = pipeline.connect(true)?;
     db.lock(args.connections.lock_timeout())?;
     let mut run = Run::begin(db, target.name(), "migrate")?;
     let outcome = (|| -> Result<()> {
         run.step("migrations", |db| {
             apply_pending(target.name(), db, &available)
+        })?;
+        run.step("models", |db| {
+            let done = models::apply(db, &models, pipeline.schema(), target.name())?;
+            Ok(StepOutcome {
+                rows: Some(done.applied.len() as u64),
+                detail: Some(format!(
+                    "{} applied, {} dropped, {} already current",
+                    done.applied.len(),
+                    done.dropped.len(),
+                    done.current
+                )),
+            })
         })?;
         pipeline.data_steps(&mut run)?;
         Ok(())

@@ -3,6 +3,7 @@
 //! ([`each_target`]). This is the only layer that names every pipeline.
 
 pub mod check;
+pub mod docs;
 pub mod migrate;
 pub mod stage;
 pub mod status;
@@ -116,9 +117,9 @@ mod tests {
     }
 
     #[test]
-    fn built_in_migrations_and_checks_are_every_sql_file_in_the_folders() {
+    fn built_in_migrations_models_and_checks_are_every_sql_file_in_the_folders() {
         // refinery skips misnamed files silently; migrations::load_dir refuses them. Both must
-        // agree, and so must the checks build.rs embeds.
+        // agree, and so must the models and checks build.rs embeds.
         let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
         let key = |c: &Check| (c.name.clone(), c.severity, c.sql.clone());
         for (built_in, on_disk) in pipelines(None).iter().zip(pipelines(Some(&folder))) {
@@ -130,6 +131,11 @@ mod tests {
             assert!(!checks.is_empty(), "{name}: no checks built in");
             let files: Vec<_> = on_disk.checks().unwrap().iter().map(key).collect();
             assert_eq!(checks, files, "{name}");
+            let model = |m: &crate::engine::models::Model| (m.name.clone(), m.checksum.clone());
+            let models: Vec<_> = built_in.models().unwrap().iter().map(model).collect();
+            assert!(!models.is_empty(), "{name}: no models built in");
+            let files: Vec<_> = on_disk.models().unwrap().iter().map(model).collect();
+            assert_eq!(models, files, "{name}");
         }
     }
 }

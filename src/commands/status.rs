@@ -11,7 +11,8 @@ use super::pipeline;
 use crate::cli::{StatusArgs, Target};
 use crate::engine::db::TableCount;
 use crate::engine::history::{RunRecord, recent_runs};
-use crate::engine::migrations::{Drift, file_of, plan};
+use crate::engine::migrations::{Drift, check_history, file_of, plan};
+use crate::engine::models::{ModelStatus, State, recorded, statuses};
 use crate::pipelines::StatusDetails;
 
 #[derive(Debug, Serialize)]
@@ -28,6 +29,8 @@ pub struct TargetStatus {
     pub applied: Vec<AppliedMigration>,
     pub pending: Vec<String>,
     pub drift: Vec<Drift>,
+    /// Every model: applied, changed (applied again by the next migrate), new, or removed.
+    pub models: Vec<ModelStatus>,
     pub tables: Vec<TableCount>,
     pub runs: Vec<RunRecord>,
     /// What the pipeline adds (the staged files, the rollup's watermark and last merge).
@@ -77,6 +80,7 @@ fn target_status(target: Target, args: &StatusArgs) -> TargetStatus {
         applied: Vec::new(),
         pending: Vec::new(),
         drift: Vec::new(),
+        models: Vec::new(),
         tables: Vec::new(),
         runs: Vec::new(),
         details: None,
@@ -93,8 +97,11 @@ fn fill(status: &mut TargetStatus, args: &StatusArgs) -> Result<()> {
         .inspect_err(|err| status.connection = format!("(invalid: {err:#})"))?;
     status.connection = pipeline.display();
     let available = pipeline.migrations()?;
+    let models = pipeline.models()?;
     let mut db = pipeline.connect(false)?;
-    let plan = plan(db.applied_migrations()?, &available);
+    let applied = db.applied_migrations()?;
+    check_history(&applied, &available, status.target.name())?;
+    let plan = plan(applied, &available);
     status.applied = plan
         .applied
         .iter()
@@ -106,6 +113,7 @@ fn fill(status: &mut TargetStatus, args: &StatusArgs) -> Result<()> {
         .collect();
     status.pending = plan.pending.iter().map(file_of).collect();
     status.drift = plan.drift;
+    status.models = statuses(&models, &recorded(db.as_mut())?);
     status.tables = db.table_row_counts()?;
     if db.table_exists("runner_runs")? {
         status.runs = recent_runs(db.as_mut(), RECENT_RUNS)?;
@@ -150,6 +158,32 @@ fn print_text(report: &Report) {
         }
         for d in &t.drift {
             println!("    drift    {d}");
+        }
+        let count = |state: State| t.models.iter().filter(|m| m.state == state).count();
+        println!(
+            "  models: {} applied, {} changed, {} new, {} removed",
+            count(State::Applied),
+            count(State::Changed),
+            count(State::New),
+            count(State::Removed)
+        );
+        for m in &t.models {
+            let state = match m.state {
+                State::Applied => "applied",
+                State::Changed => "CHANGED (applied again by the next migrate)",
+                State::New => "new (applied by the next migrate)",
+                State::Removed => "removed (dropped by the next migrate)",
+            };
+            println!(
+                "    {:<32} {:<12} {state}{}",
+                m.name,
+                m.materialized,
+                m.applied_at
+                    .as_deref()
+                    .filter(|_| m.state == State::Applied)
+                    .map(|t| format!(" {t}"))
+                    .unwrap_or_default()
+            );
         }
         println!("  tables:");
         for c in &t.tables {

@@ -145,7 +145,9 @@ pub struct Plan {
 /// on the objects this binary's migrations define (a check may read a view a pending migration
 /// creates). `name` is the pipeline's, for the advice.
 pub fn ensure_up_to_date(db: &mut dyn Database, available: &[Migration], name: &str) -> Result<()> {
-    let plan = plan(db.applied_migrations()?, available);
+    let applied = db.applied_migrations()?;
+    check_history(&applied, available, name)?;
+    let plan = plan(applied, available);
     if !plan.pending.is_empty() || !plan.drift.is_empty() {
         bail!(
             "the database is not up to date ({} pending, {} drifted migrations): run `runner migrate {name}` first",
@@ -154,6 +156,27 @@ pub fn ensure_up_to_date(db: &mut dyn Database, available: &[Migration], name: &
         );
     }
     Ok(())
+}
+
+/// Refuses a database migrated by another history: its first migration is not ours (our history
+/// was squashed into one baseline before the first release, CHANGELOG.md). Drift would report
+/// every migration as changed or missing; this says what to do instead.
+pub fn check_history(applied: &[Migration], available: &[Migration], name: &str) -> Result<()> {
+    let (Some(first), Some(ours)) = (applied.first(), available.first()) else {
+        return Ok(());
+    };
+    if first.version() == ours.version() && first.name() == ours.name() {
+        return Ok(());
+    }
+    let last = applied.last().map(file_of).unwrap_or_default();
+    bail!(
+        "this database was migrated by another migration history ({} .. {last}), not by this \
+         runner's ({}): the history was squashed before the first release (CHANGELOG.md). Drop \
+         the database and run `runner migrate {name}` again: every table is rebuilt from the \
+         source data",
+        file_of(first),
+        file_of(ours)
+    )
 }
 
 pub fn plan(applied: Vec<Migration>, available: &[Migration]) -> Plan {
@@ -205,7 +228,9 @@ pub fn apply_pending(
     db: &mut dyn Database,
     available: &[Migration],
 ) -> Result<StepOutcome> {
-    let plan = plan(db.applied_migrations()?, available);
+    let applied = db.applied_migrations()?;
+    check_history(&applied, available, name)?;
+    let plan = plan(applied, available);
     if !plan.drift.is_empty() {
         let lines: Vec<String> = plan
             .drift

@@ -18,6 +18,7 @@ use crate::engine::checks::{self, Check};
 use crate::engine::db::Database;
 use crate::engine::history::Run;
 use crate::engine::migrations;
+use crate::engine::models::{self, Model};
 
 /// Settings every pipeline takes from the command line.
 #[derive(Debug, Clone)]
@@ -39,11 +40,19 @@ impl Common {
     /// A pipeline's checks: `built_in` (name, SQL) pairs, or the files of `DIR/<name>/checks/`
     /// with `--migrations-dir`.
     pub fn checks(&self, name: &str, built_in: &[(&str, &str)]) -> Result<Vec<Check>> {
-        let dir = self
-            .migrations_dir
+        checks::load(built_in, self.folder(name, "checks").as_deref())
+    }
+
+    /// A pipeline's models, in the order they apply: `built_in` (name, SQL) pairs, or the files
+    /// of `DIR/<name>/models/` with `--migrations-dir`.
+    pub fn models(&self, name: &str, built_in: &[(&str, &str)]) -> Result<Vec<Model>> {
+        models::load(built_in, self.folder(name, "models").as_deref())
+    }
+
+    fn folder(&self, name: &str, kind: &str) -> Option<PathBuf> {
+        self.migrations_dir
             .as_ref()
-            .map(|dir| dir.join(name).join("checks"));
-        checks::load(built_in, dir.as_deref())
+            .map(|dir| dir.join(name).join(kind))
     }
 }
 
@@ -70,6 +79,12 @@ pub trait Pipeline {
 
     /// Its versioned migrations, sorted by version.
     fn migrations(&self) -> Result<Vec<Migration>>;
+
+    /// Its models, in the order they apply.
+    fn models(&self) -> Result<Vec<Model>>;
+
+    /// The schema its models' objects live in (`rollup`), or `None` for the connection's database.
+    fn schema(&self) -> Option<&'static str>;
 
     /// Its data checks, by name.
     fn checks(&self) -> Result<Vec<Check>>;

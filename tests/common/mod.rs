@@ -292,24 +292,32 @@ impl Drop for TempDir {
     }
 }
 
-/// A migrations folder for `--migrations-dir`: the project's real migrations of `target`, plus extras.
+/// A migrations folder for `--migrations-dir`: the project's real migrations of `target` (with
+/// its models and checks), plus extras (paths relative to the target's folder).
 pub fn migrations_with(target: &str, extra: &[(&str, &str)]) -> TempDir {
     let dir = TempDir::new("migrations");
     let dest = dir.path().join(target);
-    std::fs::create_dir_all(&dest).unwrap();
     let src = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("migrations")
         .join(target);
-    for entry in std::fs::read_dir(src).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "sql") {
-            std::fs::copy(&path, dest.join(path.file_name().unwrap())).unwrap();
-        }
-    }
+    copy_tree(&src, &dest);
     for (name, sql) in extra {
         std::fs::write(dest.join(name), sql).unwrap();
     }
     dir
+}
+
+fn copy_tree(src: &Path, dest: &Path) {
+    std::fs::create_dir_all(dest).unwrap();
+    for entry in std::fs::read_dir(src).unwrap() {
+        let path = entry.unwrap().path();
+        let to = dest.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_tree(&path, &to);
+        } else {
+            std::fs::copy(&path, to).unwrap();
+        }
+    }
 }
 
 /// A movie fixture folder (tests/fixtures/movies/NAME).

@@ -107,6 +107,94 @@ impl Cell {
     }
 }
 
+/// What a model's select becomes in the database (`materialized:` in its header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Materialized {
+    /// A view named after the model.
+    View,
+    /// A view `build_<name>` that fills the table `<name>` on every run.
+    Table,
+    /// A function `<name>_rows(<parameters>)` returning rows of the table `<name>`.
+    Incremental,
+}
+
+impl Materialized {
+    pub fn name(self) -> &'static str {
+        match self {
+            Materialized::View => "view",
+            Materialized::Table => "table",
+            Materialized::Incremental => "incremental",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "view" => Some(Materialized::View),
+            "table" => Some(Materialized::Table),
+            "incremental" => Some(Materialized::Incremental),
+            _ => None,
+        }
+    }
+
+    /// The object that holds a model's select: the view, the build view, or the function.
+    pub fn object(self, name: &str) -> String {
+        match self {
+            Materialized::View => name.to_owned(),
+            Materialized::Table => format!("build_{name}"),
+            Materialized::Incremental => format!("{name}_rows"),
+        }
+    }
+}
+
+/// A column and what it means (a model header's `columns:` line).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Column {
+    pub name: String,
+    pub description: String,
+}
+
+/// A model as an adapter creates it (engine::models parses it from its file).
+#[derive(Debug, Clone, Copy)]
+pub struct ModelObject<'a> {
+    pub name: &'a str,
+    /// The schema of the object and its table (`rollup`), or the connection's database.
+    pub schema: Option<&'a str>,
+    pub materialized: Materialized,
+    /// The select.
+    pub body: &'a str,
+    /// `incremental`: the function's parameters.
+    pub parameters: Option<&'a str>,
+    /// The comment of the view or table: the model's grain.
+    pub comment: &'a str,
+    /// Exactly the object's columns, in order, with the comment of each.
+    pub columns: &'a [Column],
+}
+
+impl ModelObject<'_> {
+    /// `schema.name` or `name`, unquoted (our names are plain identifiers).
+    pub fn qualified(&self, name: &str) -> String {
+        match self.schema {
+            Some(schema) => format!("{schema}.{name}"),
+            None => name.to_owned(),
+        }
+    }
+
+    /// Fails unless `found` (the object's columns in the catalog) are the header's, in order.
+    pub fn check_columns(&self, what: &str, found: &[String]) -> Result<()> {
+        let listed: Vec<&str> = self.columns.iter().map(|c| c.name.as_str()).collect();
+        if listed != found {
+            anyhow::bail!(
+                "models/{}.sql: its columns list ({}) is not the columns of {what} ({})",
+                self.name,
+                listed.join(", "),
+                found.join(", ")
+            );
+        }
+        Ok(())
+    }
+}
+
 pub trait Database {
     /// Where it is connected to, with the password removed.
     fn display(&self) -> String;
@@ -143,6 +231,18 @@ pub trait Database {
 
     /// Runs a check query: how many rows it returns, and the first `sample` of them as text.
     fn query_check(&mut self, sql: &str, sample: usize) -> Result<(u64, Vec<String>)>;
+
+    /// Creates or replaces a model's object, checks that its columns are the header's, and puts
+    /// the header's descriptions into the catalog as comments.
+    fn apply_model(&mut self, model: &ModelObject<'_>) -> Result<()>;
+
+    /// Drops the object of a model whose file is gone (never its table: that is the schema's).
+    fn drop_model(
+        &mut self,
+        name: &str,
+        materialized: Materialized,
+        schema: Option<&str>,
+    ) -> Result<()>;
 }
 
 /// The query returning the first `sample_size` rows of a check. Newlines around the check: a

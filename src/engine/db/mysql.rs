@@ -17,7 +17,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::settings::MysqlSettings;
-use super::{Cell, Database, Dialect, MIGRATION_TABLE, Param, TableCount};
+use super::{
+    Cell, Database, Dialect, MIGRATION_TABLE, Materialized, ModelObject, Param, TableCount,
+};
 use crate::engine::drill;
 use crate::engine::retry::{is_transient_io, retry_connect};
 
@@ -111,6 +113,98 @@ impl MysqlConn {
         drain(self.conn.query_iter(sql)?)
     }
 
+    /// `BASE TABLE` or `VIEW`, or `None` when there is no such object.
+    fn object_type(&mut self, name: &str) -> Result<Option<String>> {
+        Ok(self.conn.exec_first(
+            "select table_type from information_schema.tables \
+             where table_schema = database() and table_name = ?",
+            (name,),
+        )?)
+    }
+
+    /// The columns of a table or view, in order.
+    fn column_names(&mut self, name: &str) -> Result<Vec<String>> {
+        Ok(self.conn.exec(
+            "select column_name from information_schema.columns \
+             where table_schema = database() and table_name = ? order by ordinal_position",
+            (name,),
+        )?)
+    }
+
+    /// The table's comment and its columns' comments from a model header, changed in one
+    /// `alter table` where they differ. MySQL changes a column comment only by restating the
+    /// column: its type, character set and nullability come from the catalog, and a model table
+    /// may not have defaults or generated columns (the restatement would have to repeat them).
+    fn comment_table(&mut self, model: &ModelObject<'_>) -> Result<()> {
+        type ColumnRow = (
+            String,
+            String,
+            String,
+            Option<String>,
+            String,
+            Option<String>,
+            Option<String>,
+            String,
+        );
+        let rows: Vec<ColumnRow> = self.conn.exec(
+            "select column_name, column_type, is_nullable, column_default, extra, \
+                 character_set_name, collation_name, column_comment \
+             from information_schema.columns \
+             where table_schema = database() and table_name = ? order by ordinal_position",
+            (model.name,),
+        )?;
+        let mut changes = Vec::new();
+        let current: Option<String> = self.conn.exec_first(
+            "select table_comment from information_schema.tables \
+             where table_schema = database() and table_name = ?",
+            (model.name,),
+        )?;
+        if current.as_deref() != Some(model.comment) {
+            changes.push(format!(
+                "comment = {}",
+                mysql_literal(model.comment, 2048, model.name)?
+            ));
+        }
+        for (name, column_type, nullable, default, extra, charset, collation, comment) in rows {
+            let description = model
+                .columns
+                .iter()
+                .find(|c| c.name == name)
+                .map(|c| c.description.as_str())
+                .unwrap_or_default();
+            if comment == description {
+                continue;
+            }
+            if default.as_deref().is_some_and(|d| d != "NULL") || !extra.is_empty() {
+                bail!(
+                    "table {}: column {name} has a default or is generated ({extra}): a model \
+                     table's columns take neither",
+                    model.name
+                );
+            }
+            let charset = match (charset, collation) {
+                (Some(cs), Some(co)) => format!(" character set {cs} collate {co}"),
+                _ => String::new(),
+            };
+            let null = if nullable == "NO" { "not null" } else { "null" };
+            changes.push(format!(
+                "modify column {} {column_type}{charset} {null} comment {}",
+                quote_ident(&name),
+                mysql_literal(description, 1024, &name)?
+            ));
+        }
+        if !changes.is_empty() {
+            self.conn
+                .query_drop(format!(
+                    "alter table {} {}",
+                    quote_ident(model.name),
+                    changes.join(", ")
+                ))
+                .with_context(|| format!("commenting table {}", model.name))?;
+        }
+        Ok(())
+    }
+
     fn lock_name(&self) -> String {
         // GET_LOCK names are server-wide: include the database; MySQL allows 64 characters.
         let mut name = format!("runner.migrate.{}", self.settings.database);
@@ -139,6 +233,18 @@ fn drain<T: mysql::prelude::Protocol>(
 
 pub fn quote_ident(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
+}
+
+/// A string literal (backslash escapes are on: the session's sql_mode has no
+/// NO_BACKSLASH_ESCAPES); `limit` is the server's length limit for the comment of `what`.
+fn mysql_literal(text: &str, limit: usize, what: &str) -> Result<String> {
+    if text.chars().count() > limit {
+        bail!("the comment of {what} is longer than MySQL's {limit} characters");
+    }
+    Ok(format!(
+        "'{}'",
+        text.replace('\\', "\\\\").replace('\'', "''")
+    ))
 }
 
 impl Transaction for MysqlConn {
@@ -327,6 +433,79 @@ impl Database for MysqlConn {
             })
             .collect();
         Ok((count, sample))
+    }
+
+    fn apply_model(&mut self, model: &ModelObject<'_>) -> Result<()> {
+        if model.schema.is_some() {
+            bail!(
+                "models/{}.sql: MySQL models live in the connection's database",
+                model.name
+            );
+        }
+        let object = model.materialized.object(model.name);
+        match model.materialized {
+            Materialized::View => {}
+            Materialized::Table => {
+                if self.object_type(model.name)?.as_deref() != Some("BASE TABLE") {
+                    bail!(
+                        "models/{}.sql is materialized as a table, but no migration creates table {}",
+                        model.name,
+                        model.name
+                    );
+                }
+            }
+            Materialized::Incremental => {
+                bail!(
+                    "models/{}.sql: incremental models are for PostgreSQL",
+                    model.name
+                )
+            }
+        }
+        self.conn
+            .query_drop(format!(
+                "create or replace view {} as\n{}",
+                quote_ident(&object),
+                model.body
+            ))
+            .with_context(|| format!("creating view {object}"))?;
+        match model.materialized {
+            Materialized::View => {
+                model.check_columns(&format!("view {object}"), &self.column_names(&object)?)
+            }
+            _ => {
+                model.check_columns(
+                    &format!("table {}", model.name),
+                    &self.column_names(model.name)?,
+                )?;
+                let mut built = self.column_names(&object)?;
+                built.sort();
+                let mut listed: Vec<String> =
+                    model.columns.iter().map(|c| c.name.clone()).collect();
+                listed.sort();
+                if built != listed {
+                    bail!(
+                        "models/{}.sql: the select returns {} but table {} has {}",
+                        model.name,
+                        built.join(", "),
+                        model.name,
+                        listed.join(", ")
+                    );
+                }
+                self.comment_table(model)
+            }
+        }
+    }
+
+    fn drop_model(
+        &mut self,
+        name: &str,
+        materialized: Materialized,
+        _schema: Option<&str>,
+    ) -> Result<()> {
+        let object = materialized.object(name);
+        self.conn
+            .query_drop(format!("drop view if exists {}", quote_ident(&object)))
+            .with_context(|| format!("dropping view {object}"))
     }
 }
 

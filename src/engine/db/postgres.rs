@@ -12,7 +12,9 @@ use refinery::Migration;
 use refinery_core::traits::sync::Migrate;
 
 use super::settings::PgSettings;
-use super::{Cell, Database, Dialect, MIGRATION_TABLE, Param, TableCount};
+use super::{
+    Cell, Database, Dialect, MIGRATION_TABLE, Materialized, ModelObject, Param, TableCount,
+};
 use crate::engine::retry::{has_transient_io_source, retry_connect};
 
 /// Advisory lock key for migrations ("runner" in ASCII); advisory locks are per database.
@@ -127,6 +129,11 @@ pub fn query_check(
 
 pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// A standard string literal (`'` doubled).
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
 }
 
 impl Database for PgConn {
@@ -259,6 +266,92 @@ impl Database for PgConn {
 
     fn query_check(&mut self, sql: &str, sample: usize) -> Result<(u64, Vec<String>)> {
         query_check(&mut self.client, sql, sample)
+    }
+
+    fn apply_model(&mut self, model: &ModelObject<'_>) -> Result<()> {
+        let object = model.qualified(&model.materialized.object(model.name));
+        let table = model.qualified(model.name);
+        let mut tx = self.client.transaction()?;
+        match model.materialized {
+            Materialized::View | Materialized::Table => {
+                let create = format!("create or replace view {object} as\n{}", model.body);
+                // A view whose columns change cannot be replaced: drop it first (a view that
+                // reads it makes that fail, naming it).
+                tx.batch_execute("savepoint replace_view")?;
+                if let Err(err) = tx.batch_execute(&create) {
+                    if err.code() != Some(&SqlState::INVALID_TABLE_DEFINITION) {
+                        return Err(err).with_context(|| format!("creating view {object}"));
+                    }
+                    tx.batch_execute(&format!(
+                        "rollback to savepoint replace_view; drop view {object}; {create}"
+                    ))
+                    .with_context(|| format!("creating view {object}"))?;
+                }
+            }
+            Materialized::Incremental => {
+                let parameters = model.parameters.unwrap_or_default();
+                tx.batch_execute(&format!(
+                    "create or replace function {object}({parameters}) returns setof {table} \
+                     language sql stable as $model$\n{}\n$model$",
+                    model.body
+                ))
+                .with_context(|| format!("creating function {object}"))?;
+            }
+        }
+        let described = match model.materialized {
+            Materialized::View => &object,
+            _ => &table,
+        };
+        let kind = match model.materialized {
+            Materialized::View => "view",
+            _ => "table",
+        };
+        let found: Vec<String> = tx
+            .query(
+                "select attname::text from pg_attribute \
+                 where attrelid = $1::text::regclass and attnum > 0 and not attisdropped \
+                 order by attnum",
+                &[described],
+            )?
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        model.check_columns(&format!("{kind} {described}"), &found)?;
+        let mut comments = vec![format!(
+            "comment on {kind} {described} is {}",
+            literal(model.comment)
+        )];
+        for column in model.columns {
+            comments.push(format!(
+                "comment on column {described}.{} is {}",
+                quote_ident(&column.name),
+                literal(&column.description)
+            ));
+        }
+        tx.batch_execute(&comments.join(";\n"))
+            .with_context(|| format!("commenting {described}"))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn drop_model(
+        &mut self,
+        name: &str,
+        materialized: Materialized,
+        schema: Option<&str>,
+    ) -> Result<()> {
+        let object = materialized.object(name);
+        let object = match schema {
+            Some(schema) => format!("{schema}.{object}"),
+            None => object,
+        };
+        let kind = match materialized {
+            Materialized::Incremental => "function",
+            _ => "view",
+        };
+        self.client
+            .batch_execute(&format!("drop {kind} if exists {object}"))
+            .with_context(|| format!("dropping {kind} {object}"))
     }
 }
 

@@ -27,14 +27,28 @@ use crate::engine::db::mysql::MysqlConn;
 use crate::engine::db::settings::MysqlSettings;
 use crate::engine::db::{Cell, Database};
 use crate::engine::history::Run;
+use crate::engine::models::Model;
 use inputs::DataSource;
 
 mod embedded {
     refinery::embed_migrations!("migrations/movies");
-    include!(concat!(env!("OUT_DIR"), "/checks_movies.rs"));
+    include!(concat!(env!("OUT_DIR"), "/sql_movies.rs"));
 }
 
 pub const NAME: &str = "movies";
+
+/// What it builds, in one line (the docs' index).
+pub const SUMMARY: &str = "Kaggle's \"The Movies Dataset\" CSV files into MySQL (or MariaDB)";
+
+/// Its models, in the order they apply: built in, or from `--migrations-dir`.
+pub fn models(common: &Common) -> Result<Vec<Model>> {
+    common.models(NAME, embedded::MODELS)
+}
+
+/// Its data checks: built in, or from `--migrations-dir`.
+pub fn checks(common: &Common) -> Result<Vec<Check>> {
+    common.checks(NAME, embedded::CHECKS)
+}
 
 /// The movies pipeline, with where its database is and where its files are.
 pub struct Movies {
@@ -74,7 +88,15 @@ impl Pipeline for Movies {
     }
 
     fn checks(&self) -> Result<Vec<Check>> {
-        self.common.checks(NAME, embedded::CHECKS)
+        checks(&self.common)
+    }
+
+    fn models(&self) -> Result<Vec<Model>> {
+        models(&self.common)
+    }
+
+    fn schema(&self) -> Option<&'static str> {
+        None
     }
 
     fn data_steps(&self, run: &mut Run) -> Result<()> {

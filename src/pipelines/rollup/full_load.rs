@@ -1,6 +1,8 @@
-//! A full load (the first run, or `--full-refresh`): empty the mirror, copy every rental, copy and
-//! film into it, and compute every row of both weekly tables on the way (stream.rs tallies the
-//! events while the rentals pass), so a full load makes no second pass over millions of rentals.
+//! A full load (the first run, or `--full-refresh`): empty the mirror, copy every rental,
+//! inventory copy and film into it, and store the weekly events of every rental in
+//! rollup.int_weekly_events on the way (stream.rs tallies them while the rentals pass, as the
+//! model int_weekly_events counts them), so a full load makes no second pass over millions of
+//! rentals. The weekly tables are computed from those events by their models ([`super::merge`]).
 
 use anyhow::{Context, Result, bail};
 use postgres::Transaction;
@@ -9,13 +11,16 @@ use super::indexes::{drop_indexes, rebuild_indexes};
 use super::mirror::{Loaded, copy_small_tables};
 use super::report::timed;
 use super::source::{Snapshot, Summary, TIMESTAMP_FORMAT};
-use super::stream::{Film, RentalStream, format_week};
+use super::stream::{RentalStream, format_week};
 
-/// A full load: empty the mirror and copy every row of the three tables into it, tallying the
-/// weekly events of every rental on the way (into weekly_events).
+/// A full load: empty the mirror and copy every row of the three tables into it, and replace
+/// rollup.int_weekly_events with the events tallied on the way.
 pub fn load_full(snapshot: &mut Snapshot<'_>, tx: &mut Transaction<'_>) -> Result<Loaded> {
-    tx.batch_execute("truncate rollup.raw_rental, rollup.raw_inventory, rollup.raw_film")
-        .context("emptying the mirror (rollup.raw_rental, raw_inventory, raw_film)")?;
+    tx.batch_execute(
+        "truncate rollup.raw_rental, rollup.raw_inventory, rollup.raw_film, \
+             rollup.int_weekly_events",
+    )
+    .context("emptying the mirror (rollup.raw_rental, raw_inventory, raw_film) and the events")?;
     // Building the indexes once after the COPY is much faster than maintaining them per row.
     let indexes = drop_indexes(tx, "rollup.raw_rental")?;
     let mut tally = RentalStream::new(Some(snapshot.film_of_copy()?));
@@ -29,10 +34,16 @@ pub fn load_full(snapshot: &mut Snapshot<'_>, tx: &mut Transaction<'_>) -> Resul
             tally.rows
         );
     }
-    let films = snapshot.films()?;
-    let (full_series, full_rows_in_place) = timed("computed every week of both tables", || {
-        full_recompute(tx, &tally, &films)
-    })?;
+    let full_series = match tally.series() {
+        Some((first, last)) => {
+            timed(
+                "stored the tallied events in rollup.int_weekly_events",
+                || store_events(tx, &tally, first, last),
+            )?;
+            Some((format_week(first)?, format_week(last)?))
+        }
+        None => None,
+    };
     rebuild_indexes(tx, "rollup.raw_rental", &indexes)?;
     copy_small_tables(
         snapshot,
@@ -44,7 +55,7 @@ pub fn load_full(snapshot: &mut Snapshot<'_>, tx: &mut Transaction<'_>) -> Resul
     timed("analyzed the mirror", || {
         tx.batch_execute(
             "analyze rollup.raw_rental; analyze rollup.raw_inventory; analyze rollup.raw_film; \
-             analyze recomputed_weekly_film_demand",
+             analyze rollup.int_weekly_events",
         )
         .context("analyzing the mirror")
     })?;
@@ -70,86 +81,29 @@ pub fn load_full(snapshot: &mut Snapshot<'_>, tx: &mut Transaction<'_>) -> Resul
             id_checksum: tally.id_checksum,
         },
         full_series,
-        full_rows_in_place,
     })
 }
 
-/// Stores every row of both weekly tables, computed from the tallied events (stream.rs), into
-/// the temporary tables recomputed_weekly_rentals and recomputed_weekly_film_demand, from which
-/// the same MERGE as an incremental run's applies them. When both weekly tables are empty (the
-/// first run), a MERGE could only insert: the rows are copied straight into them instead.
-/// Returns the series and whether the rows went straight in.
-fn full_recompute(
+/// Copies the tallied events of the series' weeks into the emptied rollup.int_weekly_events
+/// (its index built afterwards).
+fn store_events(
     tx: &mut Transaction<'_>,
     tally: &RentalStream,
-    films: &[Film],
-) -> Result<(Option<(String, String)>, bool)> {
-    tx.batch_execute(
-        "create temporary table recomputed_weekly_rentals ( \
-             week_beginning date not null, \
-             new_rentals integer not null, \
-             returned_rentals integer not null, \
-             outstanding_rentals integer not null, \
-             rentals_out_during_week integer not null \
-         ) on commit drop; \
-         create temporary table recomputed_weekly_film_demand ( \
-             week_beginning date not null, \
-             film_id integer not null, \
-             title text not null, \
-             copies_owned integer not null, \
-             new_rentals integer not null, \
-             returned_rentals integer not null, \
-             outstanding_rentals integer not null, \
-             rentals_out_during_week integer not null \
-         ) on commit drop",
-    )
-    .context("creating the recomputed weekly tables")?;
-    let Some((first, last)) = tally.series() else {
-        return Ok((None, false));
-    };
-    let empty: bool = tx
-        .query_one(
-            "select not exists (select from rollup.weekly_rentals) \
-                 and not exists (select from rollup.weekly_film_demand)",
-            &[],
+    first: i32,
+    last: i32,
+) -> Result<()> {
+    let indexes = drop_indexes(tx, "rollup.int_weekly_events")?;
+    let rows = tally.weekly_events_copy(first, last);
+    let mut writer = tx
+        .copy_in(
+            "copy rollup.int_weekly_events (film_id, week_beginning, rentals_started, \
+             rentals_returned, returned_in_order, returned_out_of_order) \
+             from stdin (format binary, freeze)",
         )
-        .context("looking into the weekly tables")?
-        .get(0);
-    let (rentals_table, film_table) = if empty {
-        ("rollup.weekly_rentals", "rollup.weekly_film_demand")
-    } else {
-        ("recomputed_weekly_rentals", "recomputed_weekly_film_demand")
-    };
-    let film_indexes = if empty {
-        drop_indexes(tx, "rollup.weekly_film_demand")?
-    } else {
-        Vec::new()
-    };
-    for (table, columns, rows) in [
-        (
-            rentals_table,
-            "week_beginning, new_rentals, returned_rentals, outstanding_rentals, \
-             rentals_out_during_week",
-            tally.weekly_rentals_copy(first, last)?,
-        ),
-        (
-            film_table,
-            "week_beginning, film_id, title, copies_owned, new_rentals, returned_rentals, \
-             outstanding_rentals, rentals_out_during_week",
-            tally.weekly_film_demand_copy(films, first, last)?,
-        ),
-    ] {
-        let mut writer = tx
-            .copy_in(&format!(
-                "copy {table} ({columns}) from stdin (format binary)"
-            ))
-            .with_context(|| format!("storing {table}"))?;
-        std::io::Write::write_all(&mut writer, &rows)
-            .with_context(|| format!("storing {table}"))?;
-        writer
-            .finish()
-            .with_context(|| format!("storing {table}"))?;
-    }
-    rebuild_indexes(tx, "rollup.weekly_film_demand", &film_indexes)?;
-    Ok((Some((format_week(first)?, format_week(last)?)), empty))
+        .context("storing rollup.int_weekly_events")?;
+    std::io::Write::write_all(&mut writer, &rows).context("storing rollup.int_weekly_events")?;
+    writer
+        .finish()
+        .context("storing rollup.int_weekly_events")?;
+    rebuild_indexes(tx, "rollup.int_weekly_events", &indexes)
 }

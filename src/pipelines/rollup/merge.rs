@@ -1,31 +1,36 @@
-//! Bringing both weekly tables up to date in the run's transaction: apply the staged changes to the
-//! mirror, plan the weeks, recompute them (weekly_events.sql, then weekly_rentals.sql and
-//! weekly_film_demand.sql; a full load's rows were computed already) and `MERGE` them in, delete
-//! the weeks the series no longer covers, and write the state row.
+//! Bringing the rollup's tables up to date in the run's transaction: apply the staged changes to
+//! the mirror, plan the weeks, recompute them with the models (migrations/rollup/models/:
+//! int_weekly_events, then weekly_rentals and weekly_film_demand, each through its function
+//! `rollup.<model>_rows(first_week, from_week, last_week)`) and write them in as each model's
+//! `strategy` says, delete the weeks the series no longer covers, and write the state row.
+//! When the models changed since the tables were computed, every week is recomputed.
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use postgres::Transaction;
 
 use super::indexes::{drop_indexes, rebuild_indexes};
 use super::mirror::{Loaded, apply_rental_changes, apply_small_table_changes};
 use super::plan::{WeekPlan, check_stored_prefix, plan, weeks_between};
 use super::report::{Mode, RefreshOptions, RefreshReport, timed};
-use super::state::write_state;
+use super::state::{State, write_state};
+use crate::engine::models::Model;
 
-/// The one pass over the mirror: events per film and week ($1 first week to recompute).
-const WEEKLY_EVENTS_SQL: &str = include_str!("weekly_events.sql");
-/// The recompute of each table for a range of weeks ($1 first week, $2 from week, $3 last week).
-const WEEKLY_RENTALS_SQL: &str = include_str!("weekly_rentals.sql");
-const WEEKLY_FILM_DEMAND_SQL: &str = include_str!("weekly_film_demand.sql");
+/// The events of each film and week, read by the two weekly tables.
+const EVENTS: &str = "int_weekly_events";
+const WEEKLY_RENTALS: &str = "weekly_rentals";
+const WEEKLY_FILM_DEMAND: &str = "weekly_film_demand";
 
-/// Applies the staged changes to the mirror, recomputes and merges the weeks they touched, deletes
-/// the weeks outside the series, and writes the state row. Returns what the run did.
+/// Applies the staged changes to the mirror, recomputes and writes the weeks they touched,
+/// deletes the weeks outside the series, and writes the state row. `models` are the rollup's
+/// (their `strategy` says how each table is written). Returns what the run did.
 pub fn merge(
     tx: &mut Transaction<'_>,
     mode: Mode,
     loaded: &Loaded,
+    state: &State,
     watermark: &str,
     options: &RefreshOptions,
+    models: &[Model],
 ) -> Result<RefreshReport> {
     let full = mode == Mode::Full;
     let (inserted, updated, deleted, films_changed) = if full {
@@ -39,9 +44,29 @@ pub fn merge(
         })?;
         (inserted, updated, deleted, films_changed)
     };
+    let models_checksum = applied_models_checksum(tx)?;
+    // Each table's key and value columns, read before a full refresh drops the indexes.
+    let mut tables = Vec::new();
+    for table in [EVENTS, WEEKLY_RENTALS, WEEKLY_FILM_DEMAND] {
+        let model = models.iter().find(|m| m.name == table).with_context(|| {
+            format!("no model for rollup.{table} (migrations/rollup/models/{table}.sql)")
+        })?;
+        let (keys, values) = key_and_value_columns(tx, table)?;
+        tables.push(Written {
+            table,
+            strategy: model.strategy.clone().unwrap_or_default(),
+            keys,
+            values,
+        });
+    }
+    let [events, weekly_rentals, weekly_film_demand] = &tables[..] else {
+        unreachable!("three tables")
+    };
+    let models_changed =
+        !full && state.models_checksum.as_deref() != Some(models_checksum.as_str());
 
     let plan = if full {
-        // Every week; load_full computed them all.
+        // Every week; load_full stored the events of them all.
         let (first, last) = loaded.full_series.clone().unzip();
         WeekPlan {
             first_changed_week: None,
@@ -53,63 +78,53 @@ pub fn merge(
     } else {
         let mut plan = timed("planned the weeks", || plan(tx, films_changed))?;
         check_stored_prefix(tx, &mut plan)?;
+        if models_changed {
+            tracing::info!(
+                "rollup: the rollup models changed since the tables were computed: recomputing every week"
+            );
+            plan.from_week = plan.first_week.clone();
+            plan.film_from_week = plan.first_week.clone();
+        }
+        // The events of the weeks either table recomputes, before the tables read them.
         let from = match (&plan.from_week, &plan.film_from_week) {
             (Some(a), Some(b)) => Some(a.min(b).clone()),
             (a, b) => a.clone().or_else(|| b.clone()),
         };
-        let recomputes = match (&from, &plan.last_week) {
-            (Some(from), Some(last)) => from <= last,
-            _ => false,
-        };
-        if recomputes {
-            timed("computed the weekly events", || {
-                weekly_events(tx, from.as_deref())
-            })?;
-        }
+        timed("recomputed rollup.int_weekly_events", || {
+            write_rows(tx, events, &plan, from.as_ref())?;
+            // Before the weekly tables read them: the events of weeks the series no longer
+            // covers (deleted rentals before its new first week) must not reach their running sums.
+            delete_outside_series(tx, &[EVENTS], &plan)
+        })?;
         plan
     };
 
-    let (weeks_recomputed, film_rows_recomputed) = if loaded.full_rows_in_place {
-        // The first load copied its rows straight into the empty tables.
-        let weeks = match (&plan.first_week, &plan.last_week) {
-            (Some(first), Some(last)) => weeks_between(tx, first, last)?,
-            _ => 0,
-        };
-        (weeks, weeks * stocked_films(tx)?)
+    let weeks_recomputed = timed("merged rollup.weekly_rentals", || {
+        write_rows(tx, weekly_rentals, &plan, plan.from_week.as_ref())
+    })?;
+    // A full refresh rewrites every row of weekly_film_demand: building its index afterwards
+    // is faster than maintaining it row by row.
+    let film_indexes = if full {
+        drop_indexes(tx, "rollup.weekly_film_demand")?
     } else {
-        let weeks = timed("merged rollup.weekly_rentals", || {
-            merge_weekly(tx, &WEEKLY_RENTALS, &plan, plan.from_week.as_ref(), full)
-        })?;
-        // A full refresh rewrites every row of weekly_film_demand: building its index afterwards
-        // is faster than maintaining it row by row.
-        let film_indexes = if full {
-            drop_indexes(tx, "rollup.weekly_film_demand")?
-        } else {
-            Vec::new()
-        };
-        let film_rows = timed("merged rollup.weekly_film_demand", || {
-            let weeks = merge_weekly(
-                tx,
-                &WEEKLY_FILM_DEMAND,
-                &plan,
-                plan.film_from_week.as_ref(),
-                full,
-            )?;
-            Ok(if weeks == 0 {
-                0
-            } else {
-                weeks * stocked_films(tx)?
-            })
-        })?;
-        rebuild_indexes(tx, "rollup.weekly_film_demand", &film_indexes)?;
-        (weeks, film_rows)
+        Vec::new()
     };
-    if !loaded.full_rows_in_place {
-        // (Rows copied into empty tables are all inside the series.)
-        timed("deleted the weeks outside the series", || {
-            delete_outside_series(tx, &plan, films_changed)
-        })?;
-    }
+    let film_rows_recomputed = timed("merged rollup.weekly_film_demand", || {
+        let weeks = write_rows(tx, weekly_film_demand, &plan, plan.film_from_week.as_ref())?;
+        Ok(if weeks == 0 {
+            0
+        } else {
+            weeks * stocked_films(tx)?
+        })
+    })?;
+    rebuild_indexes(tx, "rollup.weekly_film_demand", &film_indexes)?;
+    timed("deleted the weeks outside the series", || {
+        delete_outside_series(tx, &[WEEKLY_RENTALS, WEEKLY_FILM_DEMAND], &plan)?;
+        if films_changed {
+            delete_films_without_copies(tx)?;
+        }
+        Ok(())
+    })?;
 
     let first_recomputed_week = if weeks_recomputed > 0 {
         plan.from_week.clone()
@@ -130,6 +145,7 @@ pub fn merge(
         rows_deleted: deleted,
         checksum_mismatch: loaded.checksum_mismatch,
         films_changed,
+        models_changed,
         first_changed_week: plan.first_changed_week.clone(),
         first_recomputed_week,
         weeks_recomputed,
@@ -142,23 +158,123 @@ pub fn merge(
         tx,
         &loaded.summary,
         loaded.last_update_max.as_deref(),
+        &models_checksum,
         &report,
         options,
     )?;
     Ok(report)
 }
 
-/// Fills the temporary table weekly_events (weekly_events.sql) with the events from the week
-/// before `from` on.
-fn weekly_events(tx: &mut Transaction<'_>, from: Option<&str>) -> Result<()> {
-    tx.execute(
-        &format!("insert into weekly_events {WEEKLY_EVENTS_SQL}"),
-        &[&from],
-    )
-    .context("computing the weekly events from rollup.raw_rental")?;
-    tx.batch_execute("analyze weekly_events")
-        .context("analyzing weekly_events")?;
-    Ok(())
+/// One checksum of the rollup models applied (`runner_models`): the logic the tables are
+/// computed with. Kept in refresh_state; when it changes, the next run recomputes every week.
+fn applied_models_checksum(tx: &mut Transaction<'_>) -> Result<String> {
+    let checksum: Option<String> = tx
+        .query_one(
+            "select md5(string_agg(runner_models.model_name || ' ' || runner_models.checksum, \
+                 ',' order by runner_models.model_name)) \
+             from runner_models",
+            &[],
+        )
+        .context("reading the models applied (runner_models)")?
+        .get(0);
+    checksum.context("runner_models is empty: run `runner migrate rollup` to apply the models")
+}
+
+/// A table the run writes, and how.
+struct Written {
+    table: &'static str,
+    /// The model's `strategy`: `merge` or `delete+insert`.
+    strategy: String,
+    /// Primary key columns (what `merge` matches on) and the others.
+    keys: Vec<String>,
+    values: Vec<String>,
+}
+
+/// Writes the weeks from `from` to the last week of `rollup.<table>` from the function of its
+/// model, `rollup.<table>_rows(first_week, from_week, last_week)`, as the model's strategy says:
+/// `merge` updates the rows that differ and inserts the new ones; `delete+insert` deletes the
+/// weeks from `from` on and inserts the function's rows. Returns the weeks written.
+fn write_rows(
+    tx: &mut Transaction<'_>,
+    written: &Written,
+    plan: &WeekPlan,
+    from: Option<&String>,
+) -> Result<u64> {
+    let (Some(first), Some(from), Some(last)) = (&plan.first_week, from, &plan.last_week) else {
+        return Ok(0);
+    };
+    let weeks = weeks_between(tx, from, last)?;
+    if weeks == 0 {
+        return Ok(0);
+    }
+    let table = written.table;
+    let rows = format!(
+        "select * from rollup.{table}_rows($1::text::date, $2::text::date, $3::text::date)"
+    );
+    match written.strategy.as_str() {
+        "merge" => {
+            if written.keys.is_empty() {
+                bail!("rollup.{table} has no primary key to merge on");
+            }
+            let keys: Vec<&str> = written.keys.iter().map(String::as_str).collect();
+            let values: Vec<&str> = written.values.iter().map(String::as_str).collect();
+            tx.execute(
+                &merge_statement(table, &keys, &values, &rows),
+                &[first, from, last],
+            )
+            .with_context(|| format!("merging the recomputed weeks into rollup.{table}"))?;
+        }
+        "delete+insert" => {
+            tx.execute(
+                &format!(
+                    "delete from rollup.{table} where {table}.week_beginning >= $1::text::date"
+                ),
+                &[from],
+            )
+            .with_context(|| format!("deleting the weeks recomputed from rollup.{table}"))?;
+            tx.execute(
+                &format!("insert into rollup.{table} {rows}"),
+                &[first, from, last],
+            )
+            .with_context(|| format!("inserting the recomputed weeks into rollup.{table}"))?;
+            tx.batch_execute(&format!("analyze rollup.{table}"))
+                .with_context(|| format!("analyzing rollup.{table}"))?;
+        }
+        other => bail!("models/{table}.sql: strategy {other:?} is not one the rollup writes"),
+    }
+    Ok(weeks)
+}
+
+/// The primary key columns of `rollup.<table>` (none without one) and its other columns, in
+/// table order.
+fn key_and_value_columns(
+    tx: &mut Transaction<'_>,
+    table: &str,
+) -> Result<(Vec<String>, Vec<String>)> {
+    let rows = tx
+        .query(
+            "select \
+                 pg_attribute.attname::text, \
+                 coalesce(pg_attribute.attnum = any(pg_index.indkey), false) \
+             from pg_attribute \
+             left join pg_index \
+                 on pg_index.indrelid = pg_attribute.attrelid \
+                 and pg_index.indisprimary \
+             where pg_attribute.attrelid = $1::text::regclass \
+                 and pg_attribute.attnum > 0 \
+                 and not pg_attribute.attisdropped \
+             order by pg_attribute.attnum",
+            &[&format!("rollup.{table}")],
+        )
+        .with_context(|| format!("reading the columns of rollup.{table}"))?;
+    let (keys, values): (Vec<_>, Vec<_>) = rows
+        .iter()
+        .map(|row| (row.get::<_, String>(0), row.get::<_, bool>(1)))
+        .partition(|(_, is_key)| *is_key);
+    Ok((
+        keys.into_iter().map(|(c, _)| c).collect(),
+        values.into_iter().map(|(c, _)| c).collect(),
+    ))
 }
 
 /// `merge into rollup.<table> using (<source>)`: rows matched on `keys`; a matched row is updated
@@ -189,71 +305,6 @@ fn merge_statement(table: &str, keys: &[&str], values: &[&str], source: &str) ->
     )
 }
 
-/// A weekly table the rollup MERGEs into: its key and value columns, and the query that
-/// recomputes its rows from a week on (parameters: first week, from week, last week).
-struct WeeklyTable {
-    table: &'static str,
-    keys: &'static [&'static str],
-    values: &'static [&'static str],
-    sql: &'static str,
-}
-
-const WEEKLY_RENTALS: WeeklyTable = WeeklyTable {
-    table: "weekly_rentals",
-    keys: &["week_beginning"],
-    values: &[
-        "new_rentals",
-        "returned_rentals",
-        "outstanding_rentals",
-        "rentals_out_during_week",
-    ],
-    sql: WEEKLY_RENTALS_SQL,
-};
-
-const WEEKLY_FILM_DEMAND: WeeklyTable = WeeklyTable {
-    table: "weekly_film_demand",
-    keys: &["week_beginning", "film_id"],
-    values: &[
-        "title",
-        "copies_owned",
-        "new_rentals",
-        "returned_rentals",
-        "outstanding_rentals",
-        "rentals_out_during_week",
-    ],
-    sql: WEEKLY_FILM_DEMAND_SQL,
-};
-
-/// MERGEs the weeks from `from` on into `rollup.<table>`; returns the weeks recomputed. The rows
-/// come from the table's query, or for a full load from the temporary `recomputed_<table>`.
-fn merge_weekly(
-    tx: &mut Transaction<'_>,
-    weekly: &WeeklyTable,
-    plan: &WeekPlan,
-    from: Option<&String>,
-    full: bool,
-) -> Result<u64> {
-    let (Some(first), Some(from), Some(last)) = (&plan.first_week, from, &plan.last_week) else {
-        return Ok(0);
-    };
-    let weeks = weeks_between(tx, from, last)?;
-    if weeks == 0 {
-        return Ok(0);
-    }
-    let full_load = format!("select * from recomputed_{}", weekly.table);
-    let (recomputed, params): (&str, Vec<&(dyn postgres::types::ToSql + Sync)>) = if full {
-        (&full_load, vec![])
-    } else {
-        (weekly.sql, vec![first, from, last])
-    };
-    tx.execute(
-        &merge_statement(weekly.table, weekly.keys, weekly.values, recomputed),
-        &params,
-    )
-    .with_context(|| format!("merging the recomputed weeks into rollup.{}", weekly.table))?;
-    Ok(weeks)
-}
-
 /// Films with at least one inventory copy (and a film row), in the mirror.
 fn stocked_films(tx: &mut Transaction<'_>) -> Result<u64> {
     let films: i64 = tx
@@ -269,16 +320,11 @@ fn stocked_films(tx: &mut Transaction<'_>) -> Result<u64> {
     Ok(films as u64)
 }
 
-/// Deletes the weeks before the first week or after the last (PostgreSQL 15 has no MERGE ...
-/// WHEN NOT MATCHED BY SOURCE), and the rows of films that no longer have a copy.
-fn delete_outside_series(
-    tx: &mut Transaction<'_>,
-    plan: &WeekPlan,
-    films_changed: bool,
-) -> Result<()> {
+/// Deletes the weeks before the first week or after the last from `tables` (PostgreSQL 15 has no
+/// MERGE ... WHEN NOT MATCHED BY SOURCE).
+fn delete_outside_series(tx: &mut Transaction<'_>, tables: &[&str], plan: &WeekPlan) -> Result<()> {
     let (first, last) = (&plan.first_week, &plan.last_week);
-    for weekly in [&WEEKLY_RENTALS, &WEEKLY_FILM_DEMAND] {
-        let table = weekly.table;
+    for table in tables {
         tx.execute(
             &format!(
                 "delete from rollup.{table} \
@@ -290,19 +336,22 @@ fn delete_outside_series(
         )
         .with_context(|| format!("deleting the weeks outside the series from rollup.{table}"))?;
     }
-    if films_changed {
-        tx.execute(
-            "delete from rollup.weekly_film_demand \
-             where not exists ( \
-                 select \
-                 from rollup.raw_inventory \
-                 inner join rollup.raw_film \
-                     on raw_film.film_id = raw_inventory.film_id \
-                 where raw_inventory.film_id = weekly_film_demand.film_id \
-             )",
-            &[],
-        )
-        .context("deleting the films without copies from rollup.weekly_film_demand")?;
-    }
+    Ok(())
+}
+
+/// Deletes the rows of films that no longer have a copy from rollup.weekly_film_demand.
+fn delete_films_without_copies(tx: &mut Transaction<'_>) -> Result<()> {
+    tx.execute(
+        "delete from rollup.weekly_film_demand \
+         where not exists ( \
+             select \
+             from rollup.raw_inventory \
+             inner join rollup.raw_film \
+                 on raw_film.film_id = raw_inventory.film_id \
+             where raw_inventory.film_id = weekly_film_demand.film_id \
+         )",
+        &[],
+    )
+    .context("deleting the films without copies from rollup.weekly_film_demand")?;
     Ok(())
 }

@@ -27,11 +27,9 @@ pub struct Loaded {
     pub checksum_mismatch: bool,
     /// The source (= the mirror, once the changes are applied) at the snapshot.
     pub summary: Summary,
-    /// A full load's series (first and last week), its rows already computed into the temporary
-    /// tables recomputed_weekly_rentals and recomputed_weekly_film_demand; None without rentals.
+    /// A full load's series (first and last week), its events already in
+    /// rollup.int_weekly_events; None without rentals (and for an incremental run).
     pub full_series: Option<(String, String)>,
-    /// The weekly tables were empty: the full load copied its rows straight into them.
-    pub full_rows_in_place: bool,
 }
 
 /// An incremental load: stage the rentals changed since the watermark minus the lookback, check
@@ -148,7 +146,6 @@ pub fn load_changes(
         checksum_mismatch,
         summary,
         full_series: None,
-        full_rows_in_place: false,
     })
 }
 

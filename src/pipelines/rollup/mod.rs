@@ -35,20 +35,34 @@ use postgres::Client;
 use refinery::Migration;
 
 use super::{Common, Pipeline, StatusDetails};
-use crate::engine::checks::{self, Check};
+use crate::engine::checks::{self as check_engine, Check};
 use crate::engine::db::Database;
 use crate::engine::db::postgres::{PgConn, query_check};
 use crate::engine::db::settings::PgSettings;
 use crate::engine::drill;
 use crate::engine::history::{Run, StepOutcome};
+use crate::engine::models::Model;
 pub use report::{Mode, RefreshOptions, RefreshReport};
 
 mod embedded {
     refinery::embed_migrations!("migrations/rollup");
-    include!(concat!(env!("OUT_DIR"), "/checks_rollup.rs"));
+    include!(concat!(env!("OUT_DIR"), "/sql_rollup.rs"));
 }
 
 pub const NAME: &str = "rollup";
+
+/// What it builds, in one line (the docs' index).
+pub const SUMMARY: &str = "a weekly rollup of the Pagila DVD-rental database into PostgreSQL";
+
+/// Its models, in the order they apply: built in, or from `--migrations-dir`.
+pub fn models(common: &Common) -> Result<Vec<Model>> {
+    common.models(NAME, embedded::MODELS)
+}
+
+/// Its data checks: built in, or from `--migrations-dir`.
+pub fn checks(common: &Common) -> Result<Vec<Check>> {
+    common.checks(NAME, embedded::CHECKS)
+}
 
 /// What the command line names: `PAGILA_DATABASE_URL (--pagila-database-url)`.
 const SOURCE_URL_NAME: &str = "PAGILA_DATABASE_URL (--pagila-database-url)";
@@ -81,7 +95,15 @@ impl Pipeline for Rollup {
     }
 
     fn checks(&self) -> Result<Vec<Check>> {
-        self.common.checks(NAME, embedded::CHECKS)
+        checks(&self.common)
+    }
+
+    fn models(&self) -> Result<Vec<Model>> {
+        models(&self.common)
+    }
+
+    fn schema(&self) -> Option<&'static str> {
+        Some("rollup")
     }
 
     fn data_steps(&self, run: &mut Run) -> Result<()> {
@@ -133,11 +155,13 @@ impl Rollup {
         let mut second_source = self.connect_source(timeout)?;
         let mut rollup = self.connect_rollup(false)?;
         let checks = self.checks()?;
+        let models = self.models()?;
         let report = run(
             &mut source.client,
             Some(&mut second_source.client),
             &mut rollup.client,
             options,
+            &models,
             &checks,
         )?;
         Ok(StepOutcome {
@@ -151,14 +175,15 @@ impl Rollup {
 }
 
 /// One run on connections the caller made: `source` to Pagila (SELECT on rental, inventory and
-/// film is enough), `rollup` to a migrated rollup database. The SQL does not depend on the
-/// sessions' time zones. Nothing is committed unless the whole run succeeds.
+/// film is enough), `rollup` to a migrated rollup database (its models applied). The SQL does not
+/// depend on the sessions' time zones. Nothing is committed unless the whole run succeeds.
 pub fn refresh_with(
     source: &mut Client,
     rollup: &mut Client,
     options: &RefreshOptions,
 ) -> Result<RefreshReport> {
-    run(source, None, rollup, options, &[])
+    let models = crate::engine::models::load(embedded::MODELS, None)?;
+    run(source, None, rollup, options, &models, &[])
 }
 
 /// [`refresh_with`], with an optional second connection to the source for the checksum scan.
@@ -167,6 +192,7 @@ fn run(
     second_source: Option<&mut Client>,
     rollup: &mut Client,
     options: &RefreshOptions,
+    models: &[Model],
     checks: &[Check],
 ) -> Result<RefreshReport> {
     let mut tx = rollup
@@ -195,7 +221,7 @@ fn run(
     let watermark = snapshot.taken_at.clone();
     snapshot.finish()?;
 
-    let report = merge::merge(&mut tx, mode, &loaded, &watermark, options)?;
+    let report = merge::merge(&mut tx, mode, &loaded, &state, &watermark, options, models)?;
     drill::point("rollup:before-commit");
     audit(&mut tx, checks)?;
     if options.fail_before_commit {
@@ -209,8 +235,9 @@ fn run(
 /// Write, audit, publish: the data checks read the uncommitted tables inside the run's transaction;
 /// a failing `fail` check rolls everything back (mirror, tables and watermark stay as they were).
 fn audit(tx: &mut postgres::Transaction<'_>, checks: &[Check]) -> Result<()> {
-    let results = checks::run_checks_with(|sql, sample| query_check(tx, sql, sample), checks, &[])?;
-    checks::gate(NAME, &results, "committed")?;
+    let results =
+        check_engine::run_checks_with(|sql, sample| query_check(tx, sql, sample), checks, &[])?;
+    check_engine::gate(NAME, &results, "committed")?;
     if !checks.is_empty() {
         tracing::info!(
             "rollup: {} data checks passed before the commit",

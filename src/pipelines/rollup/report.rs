@@ -59,6 +59,8 @@ pub struct RefreshReport {
     pub checksum_mismatch: bool,
     /// The inventory or a stocked film's title changed: every week of weekly_film_demand recomputed.
     pub films_changed: bool,
+    /// The rollup models changed since the tables were computed: every week recomputed.
+    pub models_changed: bool,
     /// The first week any change touched (old and new dates).
     pub first_changed_week: Option<String>,
     /// The first week recomputed and merged into weekly_rentals; `None` when nothing was.
@@ -90,14 +92,17 @@ impl RefreshReport {
             ),
             None => "recomputed no week".to_owned(),
         };
-        let checks = match (self.checksum_mismatch, self.films_changed) {
-            (false, false) => String::new(),
-            (true, false) => "; checksum mismatch: id sets compared".to_owned(),
-            (false, true) => "; inventory or films changed".to_owned(),
-            (true, true) => {
-                "; checksum mismatch: id sets compared; inventory or films changed".to_owned()
-            }
-        };
+        let mut notes = Vec::new();
+        if self.checksum_mismatch {
+            notes.push("checksum mismatch: id sets compared");
+        }
+        if self.films_changed {
+            notes.push("inventory or films changed");
+        }
+        if self.models_changed {
+            notes.push("models changed: every week recomputed");
+        }
+        let checks: String = notes.iter().map(|n| format!("; {n}")).collect();
         format!(
             "{}: {read}: {} inserted, {} updated, {} deleted; {recomputed}; {} weeks {}..{}; watermark {}{checks}",
             self.mode.name(),

@@ -10,7 +10,7 @@ use std::io::{BufRead, Write};
 use anyhow::{Context, Result, bail};
 use postgres::{Client, IsolationLevel, Transaction};
 
-use super::stream::{Film, RentalStream};
+use super::stream::RentalStream;
 
 /// The rental columns as the mirror stores them, in `COPY` order: rental_select's, then the
 /// weeks [`RentalStream`] adds.
@@ -284,29 +284,6 @@ impl<'a> Snapshot<'a> {
             .context("reading the source's inventory")?
             .iter()
             .map(|row| (row.get(0), row.get(1)))
-            .collect())
-    }
-
-    /// The films with at least one inventory copy, by film_id, with their title and copies.
-    pub fn films(&mut self) -> Result<Vec<Film>> {
-        Ok(self
-            .tx
-            .query(
-                "select film.film_id::integer, film.title::text, count(*)::integer \
-                 from public.inventory \
-                 inner join public.film \
-                     on film.film_id = inventory.film_id \
-                 group by film.film_id, film.title \
-                 order by film.film_id",
-                &[],
-            )
-            .context("reading the source's films and their copies")?
-            .iter()
-            .map(|row| Film {
-                film_id: row.get(0),
-                title: row.get(1),
-                copies_owned: row.get(2),
-            })
             .collect())
     }
 

@@ -14,6 +14,8 @@ pub struct State {
     pub watermark: Option<String>,
     pub source_rows: i64,
     pub source_id_checksum: i64,
+    /// The checksum of the models the tables were computed with (see merge.rs).
+    pub models_checksum: Option<String>,
 }
 
 /// Session settings for the run (this transaction only): memory for the big sorts, hashes and
@@ -37,7 +39,8 @@ pub fn lock_state(tx: &mut Transaction<'_>) -> Result<State> {
                 "select \
                      to_char(watermark_at at time zone 'UTC', '{TIMESTAMP_FORMAT}'), \
                      source_rows, \
-                     source_id_checksum \
+                     source_id_checksum, \
+                     models_checksum \
                  from rollup.refresh_state \
                  for update"
             ),
@@ -45,17 +48,17 @@ pub fn lock_state(tx: &mut Transaction<'_>) -> Result<State> {
         )
         .context("reading rollup.refresh_state (has `runner migrate rollup` created it?)")?;
     let Some(row) = row else {
-        bail!("rollup.refresh_state has no row: it is created by migration V3__refresh_state.sql");
+        bail!("rollup.refresh_state has no row: it is created by migration V1__baseline.sql");
     };
     Ok(State {
         watermark: row.get(0),
         source_rows: row.get(1),
         source_id_checksum: row.get(2),
+        models_checksum: row.get(3),
     })
 }
 
-/// The run's temporary tables (dropped at commit): rental_change, what changed and how;
-/// weekly_events, the events of the weeks recomputed (weekly_events.sql).
+/// The run's temporary table (dropped at commit): rental_change, what changed and how.
 pub fn create_work_tables(tx: &mut Transaction<'_>) -> Result<()> {
     tx.batch_execute(
         "create temporary table rental_change ( \
@@ -67,17 +70,9 @@ pub fn create_work_tables(tx: &mut Transaction<'_>) -> Result<()> {
              new_rental_week date, \
              new_return_week date, \
              new_inventory_id integer \
-         ) on commit drop; \
-         create temporary table weekly_events ( \
-             film_id integer, \
-             week_beginning date not null, \
-             rentals_started bigint not null, \
-             rentals_returned bigint not null, \
-             returned_in_order bigint not null, \
-             returned_out_of_order bigint not null \
          ) on commit drop",
     )
-    .context("creating the temporary tables rental_change and weekly_events")
+    .context("creating the temporary table rental_change")
 }
 
 /// Moves the watermark and records what the run did. `summary` is the source's count and
@@ -86,6 +81,7 @@ pub fn write_state(
     tx: &mut Transaction<'_>,
     summary: &Summary,
     last_update_max: Option<&str>,
+    models_checksum: &str,
     report: &RefreshReport,
     options: &RefreshOptions,
 ) -> Result<()> {
@@ -107,7 +103,8 @@ pub fn write_state(
              last_first_changed_week = $12::text::date, \
              last_first_recomputed_week = $13::text::date, \
              last_weeks_recomputed = $14, \
-             last_film_rows_recomputed = $15",
+             last_film_rows_recomputed = $15, \
+             models_checksum = $16",
         &[
             &report.watermark,
             &summary.rows,
@@ -124,6 +121,7 @@ pub fn write_state(
             &report.first_recomputed_week,
             &(report.weeks_recomputed as i32),
             &as_i64(report.film_rows_recomputed),
+            &models_checksum,
         ],
     )
     .context("writing rollup.refresh_state")?;

@@ -6,14 +6,12 @@
 //!   which is `date_trunc('week', ts at time zone 'UTC')` (see [`monday`]);
 //! * counts the rows, sums PostgreSQL's `hashint4(rental_id)` (the id checksum, [`hashint4`]) and
 //!   keeps the greatest last_update;
-//! * for a full load, tallies the weekly events per film exactly as weekly_events.sql counts them
-//!   from the mirror, and from them computes every row of both weekly tables with the running sums
-//!   of weekly_rentals.sql and weekly_film_demand.sql ([`RentalStream::weekly_rentals_copy`],
-//!   [`RentalStream::weekly_film_demand_copy`]). A full load thus makes no second pass over
-//!   millions of rentals and sorts no half-million-row grid; the rows still reach the tables
-//!   through the same MERGE. Incremental runs use the SQL files; the property test holds the two
-//!   to the same tables (every case starts with a full load, then runs incrementally, and each
-//!   run is compared with an independent full recompute).
+//! * for a full load, tallies the weekly events per film exactly as the model int_weekly_events
+//!   counts them from the mirror ([`RentalStream::weekly_events_copy`]), so a full load makes no
+//!   second pass over millions of rentals. The weekly tables are then computed from those events
+//!   by their models, as in an incremental run: the running sums exist once, in SQL. The
+//!   property test holds the tally to the model (after every run, int_weekly_events equals the
+//!   model's rows for every week).
 
 use std::collections::HashMap;
 
@@ -65,8 +63,8 @@ pub fn hashint4(key: i32) -> i32 {
     c as i32
 }
 
-/// Events of one film (None: a copy missing from inventory) in one week, as weekly_events.sql
-/// counts them.
+/// Events of one film (None: a copy missing from inventory) in one week, as the model
+/// int_weekly_events counts them.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct WeekEvents {
     pub rentals_started: i64,
@@ -249,14 +247,6 @@ impl RentalStream {
     }
 }
 
-/// A film with at least one inventory copy, as weekly_film_demand lists it.
-#[derive(Debug, Clone)]
-pub struct Film {
-    pub film_id: i32,
-    pub title: String,
-    pub copies_owned: i32,
-}
-
 /// The Monday as `YYYY-MM-DD`.
 pub fn format_week(days: i32) -> Result<String> {
     // PostgreSQL's dates count days from 2000-01-01, Julian day 2,451,545.
@@ -279,106 +269,40 @@ impl RentalStream {
         Some((first, last))
     }
 
-    /// Every row of weekly_rentals from `first` to `last`, as weekly_rentals.sql computes them
-    /// (with nothing stored before `first`), as a binary COPY stream of (week_beginning,
-    /// new_rentals, returned_rentals, outstanding_rentals, rentals_out_during_week).
-    pub fn weekly_rentals_copy(&self, first: i32, last: i32) -> Result<Vec<u8>> {
-        let mut by_week: HashMap<i32, WeekEvents> = HashMap::new();
-        for (&(_, week), events) in &self.events {
-            let total = by_week.entry(week).or_default();
-            total.rentals_started += events.rentals_started;
-            total.rentals_returned += events.rentals_returned;
-            total.returned_in_order += events.returned_in_order;
-            total.returned_out_of_order += events.returned_out_of_order;
-        }
-        let mut out = Vec::new();
+    /// The tallied events of the weeks from `first` to `last`, the rows of the model
+    /// int_weekly_events, as a binary COPY stream of (film_id, week_beginning, rentals_started,
+    /// rentals_returned, returned_in_order, returned_out_of_order), by film and week.
+    pub fn weekly_events_copy(&self, first: i32, last: i32) -> Vec<u8> {
+        let mut keys: Vec<&(Option<i32>, i32)> = self
+            .events
+            .keys()
+            .filter(|(_, week)| (first..=last).contains(week))
+            .collect();
+        keys.sort();
+        let mut out = Vec::with_capacity(keys.len() * 58 + 32);
         write_header(&mut out);
-        running_rows(
-            first,
-            last,
-            |week| by_week.get(&week).copied(),
-            |week, row| {
-                out.extend_from_slice(&5i16.to_be_bytes());
-                put_int4(&mut out, week);
-                for value in row {
-                    put_int4(&mut out, value);
-                }
-            },
-        )?;
-        out.extend_from_slice(&(-1i16).to_be_bytes());
-        Ok(out)
-    }
-
-    /// Every row of weekly_film_demand from `first` to `last`, film by film, as
-    /// weekly_film_demand.sql computes them, as a binary COPY stream of (week_beginning, film_id,
-    /// title, copies_owned, new_rentals, returned_rentals, outstanding_rentals,
-    /// rentals_out_during_week).
-    pub fn weekly_film_demand_copy(
-        &self,
-        films: &[Film],
-        first: i32,
-        last: i32,
-    ) -> Result<Vec<u8>> {
-        let weeks = ((last - first) / 7 + 1).max(0) as usize;
-        let mut out = Vec::with_capacity(films.len() * weeks * 70 + 32);
-        write_header(&mut out);
-        for film in films {
-            let key = Some(film.film_id);
-            running_rows(
-                first,
-                last,
-                |week| self.events.get(&(key, week)).copied(),
-                |week, row| {
-                    out.extend_from_slice(&8i16.to_be_bytes());
-                    put_int4(&mut out, week);
-                    put_int4(&mut out, film.film_id);
-                    out.extend_from_slice(&(film.title.len() as i32).to_be_bytes());
-                    out.extend_from_slice(film.title.as_bytes());
-                    put_int4(&mut out, film.copies_owned);
-                    for value in row {
-                        put_int4(&mut out, value);
-                    }
-                },
-            )?;
+        for key in keys {
+            let (film, week) = *key;
+            let events = self.events[key];
+            out.extend_from_slice(&6i16.to_be_bytes());
+            match film {
+                Some(film) => put_int4(&mut out, film),
+                None => out.extend_from_slice(&(-1i32).to_be_bytes()),
+            }
+            put_int4(&mut out, week);
+            for value in [
+                events.rentals_started,
+                events.rentals_returned,
+                events.returned_in_order,
+                events.returned_out_of_order,
+            ] {
+                out.extend_from_slice(&8i32.to_be_bytes());
+                out.extend_from_slice(&value.to_be_bytes());
+            }
         }
         out.extend_from_slice(&(-1i16).to_be_bytes());
-        Ok(out)
+        out
     }
-}
-
-/// The running sums of weekly_rentals.sql over the weeks from `first` to `last`, starting from
-/// zero: hands each week and its (new, returned, outstanding, out during the week) to `row`.
-fn running_rows(
-    first: i32,
-    last: i32,
-    events: impl Fn(i32) -> Option<WeekEvents>,
-    mut row: impl FnMut(i32, [i32; 4]),
-) -> Result<()> {
-    let (mut outstanding, mut out_during) = (0i64, 0i64);
-    let mut week = first;
-    while week <= last {
-        let this = events(week).unwrap_or_default();
-        let before = if week > first {
-            events(week - 7).unwrap_or_default()
-        } else {
-            WeekEvents::default()
-        };
-        outstanding += this.rentals_started - this.returned_in_order - this.returned_out_of_order;
-        out_during += this.rentals_started - before.returned_in_order - this.returned_out_of_order;
-        let values = [
-            this.rentals_started,
-            this.rentals_returned,
-            outstanding,
-            out_during,
-        ];
-        let mut row_values = [0i32; 4];
-        for (slot, value) in row_values.iter_mut().zip(values) {
-            *slot = i32::try_from(value).context("a weekly count beyond the integer range")?;
-        }
-        row(week, row_values);
-        week += 7;
-    }
-    Ok(())
 }
 
 fn put_int4(out: &mut Vec<u8>, value: i32) {
@@ -517,7 +441,7 @@ mod tests {
     }
 
     #[test]
-    fn running_sums_follow_the_definitions() {
+    fn the_series_and_its_events_as_copy_rows() {
         // Film 1: rented in week 2, back in week 9; rented in week 9, still out.
         // Film 2: rented in week 16, "returned" in week 2 (bad data).
         let mut s = RentalStream::new(Some(HashMap::from([(10, 1), (11, 2)])));
@@ -532,33 +456,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.series(), Some((2, 16)));
-        let mut rows = Vec::new();
-        running_rows(
-            2,
-            16,
-            |w| s.events.get(&(Some(1), w)).copied(),
-            |w, r| rows.push((w, r)),
-        )
-        .unwrap();
-        // week 2: 1 rented, out at the end, out during; week 9: 1 back, 1 rented: the first was
-        // out during the week, not at its end; week 16: nothing, one still out.
-        assert_eq!(
-            rows,
-            vec![(2, [1, 0, 1, 1]), (9, [1, 1, 1, 2]), (16, [0, 0, 1, 1])]
-        );
-        let mut rows = Vec::new();
-        running_rows(
-            2,
-            16,
-            |w| s.events.get(&(Some(2), w)).copied(),
-            |w, r| rows.push((w, r)),
-        )
-        .unwrap();
-        // Returned before it was rented: never outstanding, never out.
-        assert_eq!(
-            rows,
-            vec![(2, [0, 1, 0, 0]), (9, [0, 0, 0, 0]), (16, [1, 0, 0, 0])]
-        );
+        // Weeks 9 to 16 only: film 1 in week 9 (one back, one rented), film 2 in week 16.
+        let copy = s.weekly_events_copy(9, 16);
+        let rows = &copy[SIGNATURE.len() + 8..copy.len() - 2];
+        let row = 2 + 8 + 8 + 4 * 12;
+        assert_eq!(rows.len(), 2 * row);
+        let field = |r: usize, at: usize| be_i32(&rows[r * row + at..]);
+        let int8 = |r: usize, i: usize| be_i64(&rows[r * row + 2 + 16 + 12 * i + 4..]);
+        assert_eq!((field(0, 2 + 4), field(0, 2 + 8 + 4)), (1, 9));
+        assert_eq!([0, 1, 2, 3].map(|i| int8(0, i)), [1, 1, 1, 0]);
+        assert_eq!((field(1, 2 + 4), field(1, 2 + 8 + 4)), (2, 16));
+        assert_eq!([0, 1, 2, 3].map(|i| int8(1, i)), [1, 0, 0, 1]);
         assert_eq!(format_week(2).unwrap(), "2000-01-03");
         assert_eq!(format_week(-5).unwrap(), "1999-12-27");
     }
