@@ -206,26 +206,60 @@ fn check_with(
     })
 }
 
-/// Replaces whole-word table names (`movie_rating_percentiles` but not `x_movie_rating_percentiles`).
+/// Replaces whole-word names (`movie_rating_percentiles` but not `x_movie_rating_percentiles`),
+/// outside string literals and `--` comments: the check or model reads the renamed tables.
 pub fn substitute(sql: &str, rename: &[(String, String)]) -> String {
-    let mut out = sql.to_owned();
-    for (from, to) in rename {
-        let mut result = String::with_capacity(out.len());
-        let mut rest = out.as_str();
-        while let Some(at) = rest.find(from.as_str()) {
-            let before = rest[..at].chars().next_back();
-            let after = rest[at + from.len()..].chars().next();
-            let is_word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-            result.push_str(&rest[..at]);
-            if is_word(before) || is_word(after) {
-                result.push_str(from);
-            } else {
-                result.push_str(to);
+    let lookup: std::collections::HashMap<&str, &str> = rename
+        .iter()
+        .map(|(from, to)| (from.as_str(), to.as_str()))
+        .collect();
+    let mut out = String::with_capacity(sql.len() + 64);
+    let mut chars = sql.char_indices().peekable();
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '\'' | '"' => {
+                // to the closing quote; a backslash escapes one character, a doubled quote is one
+                out.push(c);
+                while let Some((_, d)) = chars.next() {
+                    out.push(d);
+                    if d == '\\' {
+                        if let Some((_, e)) = chars.next() {
+                            out.push(e);
+                        }
+                    } else if d == c {
+                        if chars.peek().is_some_and(|&(_, e)| e == c) {
+                            let (_, e) = chars.next().expect("peeked");
+                            out.push(e);
+                        } else {
+                            break;
+                        }
+                    }
+                }
             }
-            rest = &rest[at + from.len()..];
+            '-' if chars.peek().is_some_and(|&(_, d)| d == '-') => {
+                out.push(c);
+                for (_, d) in chars.by_ref() {
+                    out.push(d);
+                    if d == '\n' {
+                        break;
+                    }
+                }
+            }
+            c if is_word(c) => {
+                let mut end = at + c.len_utf8();
+                while let Some(&(i, d)) = chars.peek() {
+                    if !is_word(d) {
+                        break;
+                    }
+                    end = i + d.len_utf8();
+                    chars.next();
+                }
+                let word = &sql[at..end];
+                out.push_str(lookup.get(word).copied().unwrap_or(word));
+            }
+            _ => out.push(c),
         }
-        result.push_str(rest);
-        out = result;
     }
     out
 }
@@ -312,6 +346,13 @@ mod tests {
         assert_eq!(
             substitute("select * from t_a join t_ab on x_t_a.k = t_a.k", &rename),
             "select * from t_a__new join t_ab on x_t_a.k = t_a__new.k"
+        );
+        assert_eq!(
+            substitute(
+                "select 't_a', 'it''s t_a' from t_a -- t_a\nwhere é = t_a.x",
+                &rename
+            ),
+            "select 't_a', 'it''s t_a' from t_a__new -- t_a\nwhere é = t_a__new.x"
         );
     }
 }

@@ -2,9 +2,9 @@
 //! against the contract ([`records`](super::records)), its Python-literal list columns exploded into
 //! child rows, and everything streamed into fresh copies of the `raw_` tables with `LOAD DATA
 //! LOCAL INFILE` ([`bulk`](super::bulk)). A record that cannot be staged goes to `raw_rejects` with
-//! the reason and its line. When every file is in, one `RENAME TABLE` swaps all copies in: readers
-//! see the old load or the new one, never a mix. A file not in the expected format fails the run
-//! before anything is swapped.
+//! the reason and its line. The copies are published with everything built from them, after the
+//! data checks (`publish`): readers see the old load or the new one, never a mix. A file not in
+//! the expected format fails the run before anything is published.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -35,14 +35,14 @@ pub struct FileCounts {
     pub child_rows: Vec<(&'static str, u64)>,
 }
 
-/// Raw tables swapped in by [`load_raw_tables`]; their previous versions wait as `__old` until
-/// the caller publishes ([`swap::drop_previous`]) or rolls back ([`swap::roll_back`]).
+/// What [`load_raw_tables`] loaded: the counts per file, and the raw tables filled as copies
+/// `<table>__new` (analyzed: the builds read them), which the caller publishes or discards.
 pub struct Staged {
     pub counts: Vec<FileCounts>,
     pub tables: Vec<String>,
 }
 
-/// Stages every input into copies and swaps them in, keeping the previous raw tables as `__old`.
+/// Stages every input into copies of the raw tables; the live raw tables are not touched.
 pub fn load_raw_tables(
     admin: &mut MysqlConn,
     settings: &MysqlSettings,
@@ -104,8 +104,7 @@ pub fn load_raw_tables(
         bail!("raw_rejects holds {rejected_rows} rows but {total_rejected} records were rejected");
     }
     swap::analyze_copies(admin, &tables)?;
-    swap::swap_in(admin, &tables)?;
-    drill::point("stage:after-swap");
+    drill::point("stage:after-load");
     Ok(Staged {
         counts: all,
         tables,

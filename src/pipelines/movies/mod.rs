@@ -100,23 +100,20 @@ impl Pipeline for Movies {
     }
 
     fn data_steps(&self, run: &mut Run) -> Result<()> {
-        let checks = self.checks()?;
         publish::write_audit_publish(
             run,
             &self.database,
             self.common.connect_timeout,
             self.data()?,
-            &checks,
+            &self.models()?,
+            &self.checks()?,
         )
     }
 
+    /// The same steps: loading alone would publish new raw tables beside the tables built from
+    /// the previous ones.
     fn stage_steps(&self, run: &mut Run) -> Result<()> {
-        publish::stage_only(
-            run,
-            &self.database,
-            self.common.connect_timeout,
-            self.data()?,
-        )
+        self.data_steps(run)
     }
 
     /// The last staging's counts per file (read = loaded + rejected), from `raw_files`.

@@ -1,8 +1,9 @@
-//! The movies run, step by step: stage the files into the raw tables, rebuild every derived table
-//! into a copy, run the data checks on the copies (write, audit), and only when no `fail` check
-//! fails publish them all at once. A failure at any point puts the previous raw, `stg_` and `int_`
-//! tables back and leaves the previous derived tables untouched. Also the one step of
-//! `runner stage movies`: staging, published at once.
+//! The movies run, step by step: load the files into copies of the raw tables, build every table
+//! model into a copy from staged views that read the copies, run the data checks on the copies
+//! (write, audit), and only when no `fail` check fails publish them all with one `RENAME TABLE`:
+//! raw, `stg_`, `int_` and published tables together. Until then the live tables are untouched,
+//! so readers and `runner check` see the previous set or the new one, never a mix, whatever is
+//! killed when; a failure drops the copies. `runner stage movies` runs the same steps.
 
 use std::time::Duration;
 
@@ -10,101 +11,100 @@ use anyhow::Result;
 
 use super::inputs::{DataSource, resolve_inputs};
 use super::load::load_raw_tables;
-use super::rebuild::{Built, Layer, build_copies, rebuilt_tables};
+use super::rebuild::{
+    Built, Layer, Staging, build_copies, create_staged_views, drop_staged_views,
+    leftover_staged_views,
+};
 use crate::engine::checks::{self, Check, Tally};
 use crate::engine::db::mysql::MysqlConn;
 use crate::engine::db::settings::MysqlSettings;
-use crate::engine::db::swap::{self, new_name};
+use crate::engine::db::swap;
 use crate::engine::history::{Run, StepOutcome};
+use crate::engine::models::Model;
 use crate::engine::{drill, parallel};
 
-/// `runner migrate movies` after the migrations: stage, rebuild, check, publish.
+/// The data steps of `runner migrate movies` and `runner stage movies`: stage, rebuild, check,
+/// publish.
 pub fn write_audit_publish(
     run: &mut Run,
     settings: &MysqlSettings,
     timeout: Duration,
     data: &DataSource,
+    models: &[Model],
     checks: &[Check],
 ) -> Result<()> {
     let mut work = MysqlConn::connect(settings, timeout, false)?;
-    let mut staged = None;
-    run.step("stage", |_db| {
-        let (outcome, swapped) = stage(&mut work, settings, timeout, data)?;
-        staged = Some(swapped);
-        Ok(outcome)
-    })?;
-    // The tables swapped in before the checks (raw_, stg_, int_): put back if anything fails.
-    let mut inputs = staged.unwrap_or_default();
-    // Every table the refresh rebuilds; the copies of those not swapped in are dropped on failure.
-    let mut rebuilt = Vec::new();
-    let mut built = Vec::new();
-    let audited = run
-        .step("refresh", |_db| {
-            rebuilt = rebuilt_tables(&mut work)?;
-            let swapped = std::sync::Mutex::new(Vec::new());
-            let outcome = build_copies(&mut work, settings, timeout, &rebuilt, &swapped);
-            // whatever happened, the stg_ and int_ tables swapped in are put back on failure
-            inputs.extend(
-                swapped
-                    .into_inner()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner),
-            );
-            let (upstream, derived): (Vec<Built>, Vec<Built>) = outcome?
-                .into_iter()
-                .partition(|b| Layer::of(&b.table) != Layer::Derived);
-            let upstream = upstream.len();
-            built = derived;
+    // Staged views a run that died left behind (its copies are dropped as they are prepared).
+    let leftovers = leftover_staged_views(&mut work)?;
+    drop_staged_views(&mut work, &leftovers)?;
+    let mut raw_tables = Vec::new();
+    let mut staging: Option<Staging> = None;
+    let outcome = (|| -> Result<()> {
+        run.step("stage", |_db| {
+            let (outcome, tables) = stage(&mut work, settings, timeout, data)?;
+            raw_tables = tables;
+            Ok(outcome)
+        })?;
+        let mut built = Vec::new();
+        run.step("refresh", |_db| {
+            let staged = staging.insert(create_staged_views(&mut work, models, &raw_tables)?);
+            built = build_copies(&mut work, settings, timeout, &staged.tables)?;
             drill::point("refresh:after-build");
-            let detail: Vec<String> = built
+            let (upstream, derived): (Vec<&Built>, Vec<&Built>) = built
+                .iter()
+                .partition(|b| Layer::of(&b.table) != Layer::Derived);
+            let detail: Vec<String> = derived
                 .iter()
                 .map(|b| format!("{} {}", b.table, b.rows))
                 .collect();
             Ok(StepOutcome {
-                rows: Some(built.iter().map(|b| b.rows).sum()),
+                rows: Some(derived.iter().map(|b| b.rows).sum()),
                 detail: Some(format!(
-                    "{upstream} stg_ and int_ tables, {} tables built: {}",
-                    built.len(),
+                    "{} stg_ and int_ tables, {} tables built: {}",
+                    upstream.len(),
+                    derived.len(),
                     detail.join(", ")
                 )),
             })
-        })
-        .and_then(|_| {
-            let rename: Vec<(String, String)> = built
-                .iter()
-                .map(|b| (b.table.clone(), new_name(&b.table)))
-                .collect();
-            run.step("checks", |_db| audit(settings, timeout, checks, &rename))
-        });
-    if let Err(err) = audited {
-        let unswapped: Vec<String> = rebuilt
-            .iter()
-            .filter(|t| !inputs.contains(t))
-            .cloned()
-            .collect();
-        let restored = swap::discard_copies(&mut work, &unswapped)
-            .and_then(|()| swap::roll_back(&mut work, &inputs));
-        if let Err(restore) = restored {
-            tracing::error!(
-                "movies: could not restore the previous raw tables ({restore:#}); the next run stages them again"
-            );
-        } else {
-            tracing::warn!("movies: nothing published; the previous tables stay");
-        }
-        return Err(err);
+        })?;
+        let rename = staging
+            .as_ref()
+            .map(|s| s.rename.clone())
+            .unwrap_or_default();
+        run.step("checks", |_db| audit(settings, timeout, checks, &rename))?;
+        drill::point("checks:after-audit");
+        let mut published = raw_tables.clone();
+        published.extend(staging.iter().flat_map(|s| s.tables.iter().cloned()));
+        run.step("publish", |_db| {
+            swap::swap_in(&mut work, &published)?;
+            drill::point("publish:after-swap");
+            swap::drop_previous(&mut work, &published)?;
+            Ok(StepOutcome {
+                rows: Some(published.len() as u64),
+                detail: Some(format!("{} tables swapped in", published.len())),
+            })
+        })?;
+        Ok(())
+    })();
+    // Whatever happened, the staged views go; on failure the copies too (the live tables were
+    // never touched).
+    let views = staging
+        .as_ref()
+        .map(|s| s.views.clone())
+        .unwrap_or_default();
+    let mut cleanup = drop_staged_views(&mut work, &views);
+    if outcome.is_err() {
+        let mut copies = raw_tables.clone();
+        copies.extend(staging.iter().flat_map(|s| s.tables.iter().cloned()));
+        cleanup = cleanup.and_then(|()| swap::discard_copies(&mut work, &copies));
+        tracing::warn!("movies: nothing published; the previous tables stay");
     }
-    let derived: Vec<String> = built.iter().map(|b| b.table.clone()).collect();
-    run.step("publish", |_db| {
-        swap::swap_in(&mut work, &derived)?;
-        drill::point("publish:after-swap");
-        let mut published = inputs.clone();
-        published.extend(derived.iter().cloned());
-        swap::drop_previous(&mut work, &published)?;
-        Ok(StepOutcome {
-            rows: Some(published.len() as u64),
-            detail: Some(format!("{} tables swapped in", published.len())),
-        })
-    })?;
-    Ok(())
+    if let Err(err) = cleanup {
+        tracing::warn!(
+            "movies: could not drop the unpublished copies ({err:#}); the next run drops them"
+        );
+    }
+    outcome
 }
 
 /// Checks run at once, each worker on its own connection (the checks only read).
@@ -138,23 +138,8 @@ fn audit(
     })
 }
 
-/// `runner stage movies`: the loading step alone, published at once (nothing is rebuilt).
-pub fn stage_only(
-    run: &mut Run,
-    settings: &MysqlSettings,
-    timeout: Duration,
-    data: &DataSource,
-) -> Result<()> {
-    run.step("stage", |_db| {
-        let mut work = MysqlConn::connect(settings, timeout, false)?;
-        let (outcome, swapped) = stage(&mut work, settings, timeout, data)?;
-        swap::drop_previous(&mut work, &swapped)?;
-        Ok(outcome)
-    })?;
-    Ok(())
-}
-
-/// Finds the input files and loads them; returns the step's outcome and the raw tables swapped in.
+/// Finds the input files and loads them into copies; returns the step's outcome and the raw
+/// tables copied.
 fn stage(
     work: &mut MysqlConn,
     settings: &MysqlSettings,

@@ -1,20 +1,24 @@
-//! Rebuilding the movie tables from the freshly staged raw tables. The migrations own the logic: each rebuilt table `X` comes with a
-//! view `build_X` that computes its rows. The runner fills a copy `X__new` from `build_X` (columns
-//! matched by name), two at a time, each as soon as the tables its view reads are built: `stg_`
-//! tables (from `raw_`) and `int_` tables (from `stg_` and other `int_` tables) are swapped in as
-//! soon as they are built, so that the next builds read them; the derived tables are published
-//! by `swap` with one `RENAME TABLE` after the data checks pass on the copies.
+//! Rebuilding the movie tables from the freshly loaded raw copies, without touching what readers
+//! see. The models own the logic. For every model the runner creates a staged view, the model's
+//! select with every name it reads replaced by its staged counterpart: a raw table `raw_X` by its
+//! new copy `raw_X__new`, a table model `T` by its copy `T__new`, a view model `V` by its staged
+//! view `V__staged`; a table model's staged view is `build_T__staged`. It then fills each copy
+//! `T__new` from `build_T__staged` (columns matched by name), two at a time, each as soon as the
+//! copies its view reads are built, found from the view definitions the server keeps. Nothing is
+//! swapped in here: `publish` swaps every copy in at once after the data checks pass on them, so
+//! readers and `runner check` see the previous set of tables or the new one, never a mix.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use mysql::prelude::Queryable;
 
+use crate::engine::checks::substitute;
 use crate::engine::db::mysql::{MysqlConn, quote_ident};
 use crate::engine::db::settings::MysqlSettings;
 use crate::engine::db::swap::{self, new_name};
+use crate::engine::models::{Materialized, Model};
 use crate::engine::parallel;
 
 /// Rows written per derived table.
@@ -24,9 +28,8 @@ pub struct Built {
     pub rows: u64,
 }
 
-/// The layers of rebuilt tables. A `build_X` view may read `stg_` and `int_` tables (each is
-/// swapped in as soon as it is built, and the tables that read it are built after it), never a
-/// derived table (published only after the checks).
+/// The layers of rebuilt tables, by name: what the log line counts, and the order among tables
+/// that are ready to build at the same time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Layer {
     /// `stg_X` tables, built from `raw_` tables.
@@ -50,35 +53,109 @@ impl Layer {
     }
 }
 
-/// Every rebuilt table, of all layers: each `build_X` view whose table `X` exists, sorted by name.
-pub fn rebuilt_tables(conn: &mut MysqlConn) -> Result<Vec<String>> {
-    let views: Vec<String> = conn.conn.query(
-        "select table_name from information_schema.views \
-         where table_schema = database() and table_name like 'build\\_%' order by table_name",
-    )?;
-    let mut tables = Vec::with_capacity(views.len());
-    for view in views {
-        let table = view["build_".len()..].to_owned();
-        let exists: Option<u64> = conn.conn.exec_first(
-            "select count(*) from information_schema.tables \
-             where table_schema = database() and table_name = ? and table_type = 'BASE TABLE'",
-            (&table,),
-        )?;
-        if exists != Some(1) {
-            bail!("view {view} has no table {table} to fill: its migration must create both");
+/// The staged view of a view model.
+pub fn staged_view(name: &str) -> String {
+    format!("{name}__staged")
+}
+
+/// The staged build view of a table model.
+pub fn staged_build_view(table: &str) -> String {
+    format!("build_{table}__staged")
+}
+
+/// What a run builds: the table models, and every name a staged view or a check must read
+/// instead of the live one (raw and model tables to their copies, view models to their staged
+/// views).
+pub struct Staging {
+    /// The table models, in the order the models apply.
+    pub tables: Vec<String>,
+    /// The staged views created, to drop when the run ends.
+    pub views: Vec<String>,
+    pub rename: Vec<(String, String)>,
+}
+
+/// Creates an empty copy `T__new` of every table model (dropping what a run that died left),
+/// then the staged view of every model, in the models' order (a view after the views it reads).
+/// `raw_tables` are the raw tables loaded into copies.
+pub fn create_staged_views(
+    conn: &mut MysqlConn,
+    models: &[Model],
+    raw_tables: &[String],
+) -> Result<Staging> {
+    let mut rename: Vec<(String, String)> = raw_tables
+        .iter()
+        .map(|t| (t.clone(), new_name(t)))
+        .collect();
+    let mut tables = Vec::new();
+    for model in models {
+        match model.materialized {
+            Materialized::Table => {
+                rename.push((model.name.clone(), new_name(&model.name)));
+                tables.push(model.name.clone());
+            }
+            Materialized::View => rename.push((model.name.clone(), staged_view(&model.name))),
+            Materialized::Incremental => {
+                bail!(
+                    "models/{}.sql: incremental models are for the rollup",
+                    model.name
+                )
+            }
         }
-        tables.push(table);
     }
-    Ok(tables)
+    // The copies first: a view can only be created over tables that exist.
+    swap::prepare_copies(conn, &tables)?;
+    let mut views = Vec::with_capacity(models.len());
+    for model in models {
+        let view = match model.materialized {
+            Materialized::Table => staged_build_view(&model.name),
+            _ => staged_view(&model.name),
+        };
+        conn.conn
+            .query_drop(format!(
+                "create or replace view {} as\n{}",
+                quote_ident(&view),
+                substitute(&model.body, &rename)
+            ))
+            .with_context(|| {
+                format!(
+                    "creating the staged view {view} of models/{}.sql",
+                    model.name
+                )
+            })?;
+        views.push(view);
+    }
+    Ok(Staging {
+        tables,
+        views,
+        rename,
+    })
+}
+
+/// Drops staged views (of this run, or left by one that died).
+pub fn drop_staged_views(conn: &mut MysqlConn, views: &[String]) -> Result<()> {
+    if views.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = views.iter().map(|v| quote_ident(v)).collect();
+    conn.conn
+        .query_drop(format!("drop view if exists {}", names.join(", ")))
+        .context("dropping the staged views")
+}
+
+/// The staged views a run that died may have left behind.
+pub fn leftover_staged_views(conn: &mut MysqlConn) -> Result<Vec<String>> {
+    Ok(conn.conn.query(
+        "select table_name from information_schema.views \
+         where table_schema = database() and table_name like '%\\_\\_staged'",
+    )?)
 }
 
 /// Tables built at once, each on its own connection (the builds only read).
 const PARALLEL_BUILDS: usize = 2;
 
-/// For each of `tables`, the indices of the others its `build_` view reads, directly or through
-/// plain views (`stg_ratings` reads `stg_links`, say), from the view definitions the server keeps.
-/// Only `stg_` and `int_` tables may be read: they are swapped in as soon as they are built, while
-/// derived tables wait for the checks.
+/// For each of `tables`, the indices of the others whose copies its staged build view reads,
+/// directly or through staged views (`stg_ratings__staged` reads `stg_links__new`), from the
+/// view definitions the server keeps.
 pub fn prerequisites(conn: &mut MysqlConn, tables: &[String]) -> Result<Vec<Vec<usize>>> {
     // Names compared lowercased: with lower_case_table_names=2 a definition may keep other case.
     let views: HashMap<String, String> = conn
@@ -93,13 +170,13 @@ pub fn prerequisites(conn: &mut MysqlConn, tables: &[String]) -> Result<Vec<Vec<
     let index: HashMap<String, usize> = tables
         .iter()
         .enumerate()
-        .map(|(i, t)| (t.to_lowercase(), i))
+        .map(|(i, t)| (new_name(t).to_lowercase(), i))
         .collect();
     let mut all: Vec<Vec<usize>> = Vec::with_capacity(tables.len());
     for table in tables {
         let mut read = BTreeSet::new();
         let mut seen = HashSet::new();
-        let mut pending = vec![format!("build_{table}").to_lowercase()];
+        let mut pending = vec![staged_build_view(table).to_lowercase()];
         while let Some(view) = pending.pop() {
             let Some(definition) = views.get(&view) else {
                 continue;
@@ -120,15 +197,6 @@ pub fn prerequisites(conn: &mut MysqlConn, tables: &[String]) -> Result<Vec<Vec<
                 }
             }
         }
-        for &i in &read {
-            if Layer::of(&tables[i]) == Layer::Derived {
-                bail!(
-                    "build_{table} reads {}, a derived table: only stg_ and int_ tables are built \
-                     before the others read them",
-                    tables[i]
-                );
-            }
-        }
         all.push(read.into_iter().collect());
     }
     // Builds that can never start: a view reading its own table, or views reading each other.
@@ -142,7 +210,7 @@ pub fn prerequisites(conn: &mut MysqlConn, tables: &[String]) -> Result<Vec<Vec<
         .collect();
     if !stuck.is_empty() {
         bail!(
-            "the build_ views of {} read each other's tables (or their own): no order builds them",
+            "the models of {} read each other's tables (or their own): no order builds them",
             stuck.join(", ")
         );
     }
@@ -192,19 +260,16 @@ fn quoted_names(definition: &str) -> Vec<String> {
     names
 }
 
-/// Fills `X__new` for every table `X` of `tables`, a few at a time, each as soon as the tables its
-/// view reads are built (`prerequisites`). A `stg_` or `int_` table is swapped in as soon as it is
-/// built, and added to `swapped` (to be put back if the run fails); the derived tables are only
-/// filled, not published.
+/// Fills `X__new` for every table `X` of `tables` from its staged build view, a few at a time,
+/// each as soon as the copies its view reads are built (`prerequisites`), and analyzes it (the
+/// builds after it read it). Nothing is swapped in.
 pub fn build_copies(
     conn: &mut MysqlConn,
     settings: &MysqlSettings,
     timeout: Duration,
     tables: &[String],
-    swapped: &Mutex<Vec<String>>,
 ) -> Result<Vec<Built>> {
     let after = prerequisites(conn, tables)?;
-    swap::prepare_copies(conn, tables)?;
     // First the tables that the most other tables wait for (int_rating_histogram, stg_links,
     // int_rated_movies before stg_keywords), so the long derived builds at the end of those chains
     // start early; then by layer and name.
@@ -235,17 +300,11 @@ pub fn build_copies(
         |conn, table| {
             let started = std::time::Instant::now();
             let rows = fill_copy(conn, table)
-                .with_context(|| format!("building {table} from build_{table}"))?;
-            if Layer::of(table) != Layer::Derived {
-                // Held across the swap, so one swap runs at a time: two concurrent RENAME TABLEs
-                // can deadlock on the server's data dictionary (MariaDB: ERROR 1213).
-                let mut swapped = swapped
-                    .lock()
-                    .map_err(|_| anyhow::anyhow!("swapped-table list poisoned"))?;
-                let one = std::slice::from_ref(table);
-                swap::analyze_copies(conn, one)?;
-                swap::swap_in(conn, one)?;
-                swapped.push(table.clone());
+                .with_context(|| format!("building {table} from its model"))?;
+            if waiter_count[tables.iter().position(|t| t == table).unwrap_or(0)] > 0 {
+                // Read by the builds after it: fresh statistics, or the optimizer picks nested
+                // loops over its joins (100x slower).
+                swap::analyze_copies(conn, std::slice::from_ref(table))?;
             }
             tracing::info!(
                 "movies: built {table}: {rows} rows ({} ms)",
@@ -278,7 +337,7 @@ fn dependents(after: &[Vec<usize>]) -> Vec<usize> {
     count
 }
 
-/// `insert into X__new select ... from build_X`, in primary-key order: InnoDB then appends each
+/// `insert into X__new select ... from build_X__staged`, in primary-key order: InnoDB then appends each
 /// row instead of splitting pages (a derived table's rows come in rank order otherwise). At full
 /// size the cast build's insert took 1.9-2.1 s of MySQL 9.7's CPU instead of 2.2-2.8 s; on
 /// MariaDB the sort costs about what it saves, and one statement for both servers stays simpler.
@@ -304,7 +363,7 @@ fn fill_copy(conn: &mut MysqlConn, table: &str) -> Result<u64> {
     conn.conn.query_drop(format!(
         "insert into {} ({columns}) select {columns} from {}{order}",
         quote_ident(&new_name(table)),
-        quote_ident(&format!("build_{table}"))
+        quote_ident(&staged_build_view(table))
     ))?;
     Ok(conn.conn.affected_rows())
 }
