@@ -89,6 +89,9 @@ pub struct MigrateArgs {
     pub data: DataArgs,
 
     #[command(flatten)]
+    pub guards: GuardArgs,
+
+    #[command(flatten)]
     pub rollup: RollupArgs,
 }
 
@@ -103,6 +106,9 @@ pub struct StageArgs {
 
     #[command(flatten)]
     pub data: DataArgs,
+
+    #[command(flatten)]
+    pub guards: GuardArgs,
 
     #[command(flatten)]
     pub rollup: RollupArgs,
@@ -150,13 +156,33 @@ pub struct DocsArgs {
 /// Where the input data lives.
 #[derive(Debug, Args)]
 pub struct DataArgs {
-    /// Folder holding the Kaggle movie CSV files; the bundled seed sample is used when it holds none
-    #[arg(long, env = "MOVIE_DATA_PATH", default_value = "./moviearchive")]
-    pub movie_data_path: PathBuf,
+    /// Folder holding the Kaggle movie CSV files; it must exist and hold them all. Not set:
+    /// ./moviearchive when it holds them, else the bundled seed sample
+    #[arg(long, env = "MOVIE_DATA_PATH", value_name = "DIR")]
+    pub movie_data_path: Option<PathBuf>,
 
     /// Ratings file to stage from the data folder instead of ratings_small.csv (e.g. ratings.csv)
     #[arg(long, value_name = "NAME")]
     pub ratings_file: Option<String>,
+}
+
+/// What a run refuses to publish unless told to.
+#[derive(Debug, Args)]
+pub struct GuardArgs {
+    /// Publish even if an input file or a published table shrank by more than --max-shrink-percent
+    /// against the last published run (for an input that is smaller on purpose; this run only)
+    #[arg(long)]
+    pub allow_shrink: bool,
+
+    /// How much an input file or published table may shrink against the last published run
+    #[arg(
+        long,
+        env = "RUNNER_MAX_SHRINK_PERCENT",
+        default_value_t = 25,
+        value_name = "PERCENT",
+        value_parser = clap::value_parser!(u8).range(0..=100)
+    )]
+    pub max_shrink_percent: u8,
 }
 
 /// How the rollup is brought up to date.

@@ -111,33 +111,48 @@ fn check_passes_on_good_data_and_fails_on_bad() {
 
 #[test]
 fn failing_check_on_new_data_publishes_nothing() {
+    // A check of our own that the new data fails: the loader accepts a rating by user 9 (it is a
+    // valid record), the check refuses it.
+    let dir = migrations_with(
+        "movies",
+        &[(
+            "checks/no_rating_by_user_9.sql",
+            "-- severity: fail\n-- description: user 9 has rated nothing\n\
+             select raw_ratings.userId, raw_ratings.rating from raw_ratings \
+             where raw_ratings.userId = 9\n",
+        )],
+    );
     for kind in MysqlKind::ALL {
         let db = MysqlDb::new(kind, "audit");
+        let runner = || {
+            let mut cmd = runner_for(Some(&db), None);
+            cmd.env("RUNNER_MIGRATIONS_DIR", dir.path());
+            cmd
+        };
         run_ok(
-            runner_for(Some(&db), None)
+            runner()
                 .args(["migrate", "movies", "--movie-data-path"])
                 .arg(movie_fixture("awkward")),
         );
         let before = snapshot(&db);
 
-        // A rating of 7.5 is a valid decimal, so staging loads it; the percentile check must stop it.
         let bad = copy_of(&movie_fixture("awkward"));
         let ratings = std::fs::read_to_string(movie_fixture("awkward/ratings_small.csv")).unwrap();
         std::fs::write(
             bad.path().join("ratings_small.csv"),
-            ratings + "9,1,7.5,1260759999\r\n",
+            ratings + "9,1,4.5,1260759999\r\n",
         )
         .unwrap();
-        let r = run(runner_for(Some(&db), None)
+        let r = run(runner()
             .args(["migrate", "movies", "--movie-data-path"])
             .arg(bad.path()));
         assert_eq!(r.code, 1, "{kind:?}: {r}");
         assert!(
             r.stderr
-                .contains("data checks failed, nothing published: percentiles_ordered"),
+                .contains("data checks failed, nothing published: no_rating_by_user_9"),
             "{r}"
         );
-        assert!(r.stderr.contains("7.500"), "{r}");
+        assert!(r.stderr.contains("(9, 4.5)"), "{r}");
         assert_eq!(
             snapshot(&db),
             before,
@@ -158,7 +173,7 @@ fn failing_check_on_new_data_publishes_nothing() {
                 .1
                 .as_deref()
                 .unwrap_or("")
-                .contains("percentiles_ordered"),
+                .contains("no_rating_by_user_9"),
             "{runs:?}"
         );
         let steps: Vec<(String, Option<String>)> = db.query(
@@ -173,9 +188,9 @@ fn failing_check_on_new_data_publishes_nothing() {
         );
 
         // The previous tables still pass, and a good run publishes again.
-        run_ok(runner_for(Some(&db), None).args(["check", "movies"]));
+        run_ok(runner().args(["check", "movies"]));
         run_ok(
-            runner_for(Some(&db), None)
+            runner()
                 .args(["migrate", "movies", "--movie-data-path"])
                 .arg(movie_fixture("awkward")),
         );

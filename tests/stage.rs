@@ -100,7 +100,7 @@ fn awkward_fixture_every_record_loaded_or_rejected_with_reason() {
             "movies_metadata.csv:6:-: expected 24 fields, found 10",
             "movies_metadata.csv:7:id: not a whole number: \"1997-08-20\"",
             "movies_metadata.csv:8:genres: ",
-            "ratings_small.csv:13:rating: not a decimal number: \"x\"",
+            "ratings_small.csv:13:rating: \"x\" is not a rating: 0.5 to 5.0 stars in steps of 0.5",
         ];
         assert_eq!(summary.len(), expect_prefixes.len(), "{summary:#?}");
         for (got, want) in summary.iter().zip(expect_prefixes) {
@@ -226,15 +226,22 @@ fn damaged_file_fails_before_swap_and_previous_tables_stay() {
     }
 }
 
+/// The seed sample is for a first run with nothing configured: no data folder set, and no
+/// ./moviearchive holding files in the working directory. The run says so in its log and in
+/// runner_run_steps.
 #[test]
-fn empty_folder_stages_the_seed_sample() {
+fn no_data_folder_set_stages_the_seed_sample_and_says_so() {
     let db = MysqlDb::new(MysqlKind::MariaDb, "seeds");
-    let empty = TempDir::new("nodata");
-    let r = migrate_movies(&db, empty.path());
+    let elsewhere = TempDir::new("nodata");
+    let r = run(runner_for(Some(&db), None)
+        .args(["migrate", "movies"])
+        .current_dir(elsewhere.path()));
     assert_eq!(r.code, 0, "{r}");
     assert!(
-        r.stderr
-            .contains("holds none of the movie files: staging the bundled seed sample"),
+        r.stderr.contains(
+            "no data folder set (MOVIE_DATA_PATH, --movie-data-path) and ./moviearchive holds \
+             none of the movie files: staging the bundled seed sample"
+        ),
         "{r}"
     );
     let expected = [
@@ -248,6 +255,12 @@ fn empty_folder_stages_the_seed_sample() {
     let sources: Vec<String> =
         db.query("select distinct source from raw_files where source like 'seeds/movies/%'");
     assert_eq!(sources.len(), 5);
+    let detail: Vec<String> =
+        db.query("select detail from runner_run_steps where step_name = 'stage'");
+    assert!(
+        detail[0].starts_with("5 files from the built-in seed sample (no data folder set)"),
+        "{detail:?}"
+    );
 }
 
 #[test]

@@ -33,7 +33,7 @@ pub fn run(args: &CheckArgs) -> Result<()> {
 }
 
 fn check_target(target: Target, args: &CheckArgs) -> Result<Vec<CheckResult>> {
-    let pipeline = pipeline(target, &args.connections, None, None)?;
+    let pipeline = pipeline(target, &args.connections, None, None, None)?;
     let checks = pipeline.checks()?;
     let mut db = pipeline.connect(false)?;
     ensure_up_to_date(db.as_mut(), &pipeline.migrations()?, target.name())?;

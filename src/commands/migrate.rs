@@ -23,6 +23,7 @@ fn migrate_target(target: Target, args: &MigrateArgs) -> Result<()> {
         &args.connections,
         Some(&args.data),
         Some(&args.rollup),
+        Some(&args.guards),
     )?;
     let available = pipeline.migrations()?;
     let models = pipeline.models()?;

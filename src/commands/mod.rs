@@ -10,12 +10,12 @@ pub mod status;
 
 use anyhow::{Context, Result, bail};
 
-use crate::cli::{ConnectionArgs, DataArgs, RollupArgs, Target};
+use crate::cli::{ConnectionArgs, DataArgs, GuardArgs, RollupArgs, Target};
 use crate::engine::db::explain_lost_connection;
 use crate::engine::db::settings::{MysqlSettings, PgSettings};
 use crate::pipelines::movies::{Movies, inputs::DataSource};
 use crate::pipelines::rollup::{RefreshOptions, Rollup};
-use crate::pipelines::{Common, Pipeline};
+use crate::pipelines::{Common, Guards, Pipeline};
 
 /// A target's pipeline, set up from the command line. `data` and `rollup` are the options of the
 /// commands that run data steps (migrate, stage); status and check give none.
@@ -24,7 +24,12 @@ pub fn pipeline(
     connections: &ConnectionArgs,
     data: Option<&DataArgs>,
     rollup: Option<&RollupArgs>,
+    guards: Option<&GuardArgs>,
 ) -> Result<Box<dyn Pipeline>> {
+    let guards = guards.map(|g| Guards {
+        max_shrink_percent: g.max_shrink_percent,
+        allow_shrink: g.allow_shrink,
+    });
     let common = Common {
         connect_timeout: connections.connect_timeout(),
         migrations_dir: connections.migrations_dir.clone(),
@@ -33,8 +38,13 @@ pub fn pipeline(
         Target::Movies => Box::new(Movies {
             database: mysql_settings(connections)?,
             common,
+            guards,
             data: data.map(|d| DataSource {
-                path: d.movie_data_path.clone(),
+                // an empty MOVIE_DATA_PATH is not set
+                path: d
+                    .movie_data_path
+                    .clone()
+                    .filter(|p| !p.as_os_str().is_empty()),
                 ratings_file: d.ratings_file.clone(),
             }),
         }),
@@ -112,7 +122,7 @@ mod tests {
         };
         Target::ALL
             .into_iter()
-            .map(|target| pipeline(target, &status.connections, None, None).unwrap())
+            .map(|target| pipeline(target, &status.connections, None, None, None).unwrap())
             .collect()
     }
 

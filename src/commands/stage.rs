@@ -19,6 +19,7 @@ fn stage_target(target: Target, args: &StageArgs) -> Result<()> {
         &args.connections,
         Some(&args.data),
         Some(&args.rollup),
+        Some(&args.guards),
     )?;
     let mut db = pipeline.connect(false)?;
     db.lock(args.connections.lock_timeout())?;

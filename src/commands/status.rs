@@ -93,7 +93,7 @@ fn target_status(target: Target, args: &StatusArgs) -> TargetStatus {
 }
 
 fn fill(status: &mut TargetStatus, args: &StatusArgs) -> Result<()> {
-    let pipeline = pipeline(status.target, &args.connections, None, None)
+    let pipeline = pipeline(status.target, &args.connections, None, None, None)
         .inspect_err(|err| status.connection = format!("(invalid: {err:#})"))?;
     status.connection = pipeline.display();
     let available = pipeline.migrations()?;

@@ -101,8 +101,8 @@ impl Run {
             duration_ms,
             rows_affected: result.as_ref().ok().and_then(|o| o.rows),
             detail: match &result {
-                Ok(o) => o.detail.clone(),
-                Err(err) => Some(format!("failed: {err:#}")),
+                Ok(o) => o.detail.as_deref().map(fitted),
+                Err(err) => Some(fitted(&format!("failed: {err:#}"))),
             },
         };
         if result.is_ok() {
@@ -143,7 +143,7 @@ impl Run {
         let Some(run_id) = self.run_id else { return };
         let (status, message) = match outcome {
             Ok(()) => ("succeeded", None),
-            Err(err) => ("failed", Some(format!("{err:#}"))),
+            Err(err) => ("failed", Some(fitted(&format!("{err:#}")))),
         };
         if let Err(err) = run_finish(self.db.as_mut(), run_id, status, message.as_deref()) {
             tracing::warn!(
@@ -156,6 +156,21 @@ impl Run {
     pub fn into_db(self) -> Box<dyn Database> {
         self.db
     }
+}
+
+/// The most of a message the history keeps (MySQL's `text` holds 65,535 bytes): a longer one is
+/// cut, saying how long it was, so a failed run is always recorded as failed.
+const MAX_MESSAGE_BYTES: usize = 8_000;
+
+fn fitted(message: &str) -> String {
+    if message.len() <= MAX_MESSAGE_BYTES {
+        return message.to_owned();
+    }
+    let mut end = MAX_MESSAGE_BYTES;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… (cut: {} bytes in all)", &message[..end], message.len())
 }
 
 /// Inserts a `running` row into `runner_runs` and returns its id.
@@ -266,4 +281,18 @@ fn text(cell: &Cell) -> Result<String> {
     cell.text()
         .map(str::to_owned)
         .with_context(|| format!("runner_runs: expected text, found {cell:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_messages_are_cut_on_a_character_boundary() {
+        assert_eq!(fitted("short"), "short");
+        let long = "é".repeat(MAX_MESSAGE_BYTES);
+        let cut = fitted(&long);
+        assert!(cut.len() < MAX_MESSAGE_BYTES + 40, "{}", cut.len());
+        assert!(cut.ends_with(&format!("… (cut: {} bytes in all)", long.len())));
+    }
 }

@@ -56,6 +56,23 @@ impl Common {
     }
 }
 
+/// What a run refuses to publish unless told to: an input or a published table that shrank by more
+/// than `max_shrink_percent` against the last published run (the first run has nothing to compare
+/// with).
+#[derive(Debug, Clone, Copy)]
+pub struct Guards {
+    pub max_shrink_percent: u8,
+    /// `--allow-shrink`: a shrink is reported as a warning only.
+    pub allow_shrink: bool,
+}
+
+impl Guards {
+    /// Whether `now` rows, against `before` at the last publish, is more shrink than allowed.
+    pub fn shrank_too_much(&self, before: u64, now: u64) -> bool {
+        u128::from(now) * 100 < u128::from(before) * u128::from(100 - self.max_shrink_percent)
+    }
+}
+
 /// What `runner status` shows of a pipeline beyond migrations, tables and runs.
 #[derive(Debug, Clone)]
 pub struct StatusDetails {

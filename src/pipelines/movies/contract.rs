@@ -7,20 +7,31 @@
 //! Every child table has `line_number`, `movie_id` (the parent's TMDB id), `position` (0-based
 //! index in the list) and the element fields declared here.
 
-/// What a CSV column holds, and how the loader checks it.
+/// What a CSV column holds, and how the loader checks it. A value that fails its check rejects
+/// the record (to `raw_rejects`, with the line, the column and the reason); the server never sees
+/// a value its column would truncate or refuse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColumnKind {
-    /// A whole number, required: anything else rejects the record (the broken-record case).
+    /// An id: a whole number from 1 to 9,223,372,036,854,775,807 (`bigint`), required.
     Id,
-    /// A whole number or empty (stored as NULL).
-    OptionalInt,
-    /// A decimal number such as `3.5`, required.
-    Decimal,
-    /// Text, stored verbatim (empty stays empty).
+    /// An id or empty (stored as NULL).
+    OptionalId,
+    /// A rating in stars: 0.5 to 5.0 in steps of 0.5, one decimal at most (`decimal(3, 1)`).
+    Stars,
+    /// A time in Unix seconds, from 1970 to the end of 2099, required.
+    UnixSeconds,
+    /// Text, stored verbatim (empty stays empty); at most 16 MiB (`mediumtext`).
     Text,
     /// A Python literal (a dict), stored as JSON; empty is NULL.
     LiteralJson,
 }
+
+/// The largest text a `mediumtext` column holds, in bytes: a longer field is rejected.
+pub const MAX_TEXT_BYTES: usize = 16_777_215;
+
+/// The latest Unix time accepted: 2100-01-01 00:00:00 UTC (a time centuries ahead is an error in
+/// the export, not a rating).
+pub const MAX_UNIX_SECONDS: i64 = 4_102_444_800;
 
 /// One CSV column and the raw column it lands in.
 #[derive(Debug)]
@@ -47,7 +58,8 @@ pub struct Field {
 }
 
 /// A column holding a Python list of dicts, exploded into a child table. Every element must have
-/// exactly the declared keys; anything else rejects the whole record.
+/// exactly the declared keys; anything else rejects the whole record. An empty field is an
+/// empty list.
 #[derive(Debug)]
 pub struct List {
     pub header: &'static str,
@@ -65,6 +77,9 @@ pub struct FileSpec {
     pub parent_key: &'static str,
     pub columns: &'static [Column],
     pub lists: &'static [List],
+    /// The columns no two records may share (the file's natural key), when there is one the loader
+    /// enforces: a later record with the same values is rejected, naming the first one's line.
+    pub unique: &'static [&'static str],
 }
 
 impl FileSpec {
@@ -162,6 +177,9 @@ pub const MOVIES_METADATA: FileSpec = FileSpec {
             ],
         },
     ],
+    // id repeats are kept and resolved by the stg_ models (first record wins), counted by the
+    // check staging_duplicates
+    unique: &[],
 };
 
 pub const CREDITS: FileSpec = FileSpec {
@@ -198,6 +216,9 @@ pub const CREDITS: FileSpec = FileSpec {
             ],
         },
     ],
+    // id repeats are kept and resolved by the stg_ models (first record wins), counted by the
+    // check staging_duplicates
+    unique: &[],
 };
 
 pub const KEYWORDS: FileSpec = FileSpec {
@@ -210,6 +231,9 @@ pub const KEYWORDS: FileSpec = FileSpec {
         table: "raw_keywords",
         fields: ID_NAME,
     }],
+    // id repeats are kept and resolved by the stg_ models (first record wins), counted by the
+    // check staging_duplicates
+    unique: &[],
 };
 
 pub const RATINGS: FileSpec = FileSpec {
@@ -219,10 +243,12 @@ pub const RATINGS: FileSpec = FileSpec {
     columns: &[
         col("userId", "userId", Id),
         col("movieId", "movieId", Id),
-        col("rating", "rating", Decimal),
-        col("timestamp", "timestamp", Id),
+        col("rating", "rating", Stars),
+        col("timestamp", "timestamp", UnixSeconds),
     ],
     lists: &[],
+    // One rating per user and movie: a second one is rejected (the first is kept).
+    unique: &["userId", "movieId"],
 };
 
 pub const LINKS: FileSpec = FileSpec {
@@ -232,10 +258,24 @@ pub const LINKS: FileSpec = FileSpec {
     columns: &[
         col("movieId", "movieId", Id),
         col("imdbId", "imdbId", Text),
-        col("tmdbId", "tmdbId", OptionalInt),
+        col("tmdbId", "tmdbId", OptionalId),
     ],
     lists: &[],
+    // movieId repeats are kept and resolved by stg_links (the first record wins), counted by the
+    // check staging_duplicates
+    unique: &[],
 };
 
 /// Every movie file, in staging order.
 pub const MOVIE_FILES: [&FileSpec; 5] = [&MOVIES_METADATA, &CREDITS, &KEYWORDS, &RATINGS, &LINKS];
+
+/// Every raw table the loader writes: each file's tables, then raw_rejects and raw_files.
+pub fn raw_tables() -> Vec<String> {
+    let mut tables: Vec<String> = MOVIE_FILES
+        .iter()
+        .flat_map(|spec| spec.tables())
+        .map(str::to_owned)
+        .collect();
+    tables.extend([REJECTS_TABLE.to_owned(), FILES_TABLE.to_owned()]);
+    tables
+}

@@ -1,6 +1,9 @@
-//! Where the movie files come from: the data folder (`--movie-data-path`), or, when it holds none of
-//! them, the seed sample built into the binary (`seeds/movies/`). Finds each file the contract
-//! declares, and opens it.
+//! Where the movie files come from: the data folder set with `--movie-data-path` /
+//! `MOVIE_DATA_PATH`, which must exist and hold them all; with none set, `./moviearchive` when it
+//! holds them, else the seed sample built into the binary (`seeds/movies/`), and the run says so.
+//! A folder that is set but wrong (a typo, an unmounted volume, a file, a folder the runner cannot
+//! read) is an error, never a reason to publish the sample. Finds each file the contract declares,
+//! and opens it.
 
 use std::fs::File;
 use std::io::Read;
@@ -34,11 +37,23 @@ const SEEDS: &[(&str, &[u8])] = &[
     ),
 ];
 
-/// Where the files are: the data folder, and the ratings file to take instead of ratings_small.csv.
+/// Where the files are: the data folder as set (`None`: not set), and the ratings file to take
+/// instead of ratings_small.csv.
 #[derive(Debug, Clone)]
 pub struct DataSource {
-    pub path: PathBuf,
+    pub path: Option<PathBuf>,
     pub ratings_file: Option<String>,
+}
+
+/// The folder looked in when no data folder is set.
+pub const DEFAULT_FOLDER: &str = "./moviearchive";
+
+/// How the inputs were found, for the step's summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Folder(PathBuf),
+    /// No data folder set and none in ./moviearchive: the built-in sample.
+    Seeds,
 }
 
 /// Where a file's bytes come from.
@@ -65,44 +80,92 @@ impl Input {
     }
 }
 
-/// Finds the movie files in `dir`. None there: the seed sample. Some but not all: an error.
-pub fn resolve_inputs(dir: &Path, ratings_file: Option<&str>) -> Result<Vec<Input>> {
+/// Finds the movie files: in the folder set, which must exist and hold every file; with none
+/// set, in ./moviearchive when it holds any of them (then all), else the seed sample.
+pub fn resolve_inputs(data: &DataSource) -> Result<(Vec<Input>, Origin)> {
+    let ratings_file = data.ratings_file.as_deref();
+    let Some(dir) = &data.path else {
+        let default = Path::new(DEFAULT_FOLDER);
+        let found = default.is_dir() && any_file_in(default, ratings_file);
+        if found {
+            return Ok((
+                files_in(default, ratings_file)?,
+                Origin::Folder(default.to_owned()),
+            ));
+        }
+        if ratings_file.is_some() {
+            bail!(
+                "--ratings-file names a file of the data folder, and none is set: set \
+                 MOVIE_DATA_PATH (--movie-data-path) to the folder that holds it"
+            );
+        }
+        tracing::warn!(
+            "movies: no data folder set (MOVIE_DATA_PATH, --movie-data-path) and {DEFAULT_FOLDER} \
+             holds none of the movie files: staging the bundled seed sample (seeds/movies) instead"
+        );
+        return Ok((seed_inputs(), Origin::Seeds));
+    };
+    let what = format!("{} (MOVIE_DATA_PATH, --movie-data-path)", dir.display());
+    // metadata follows links: a dangling link or a loop fails here
+    match std::fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => {
+            bail!("{what}: is a file, not a folder: set the folder that holds the movie files")
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => bail!(
+            "{what}: no such folder: check the path, or whether the volume is mounted \
+             (the seed sample is staged only when no data folder is set)"
+        ),
+        Err(err) => bail!("{what}: cannot be read: {err}"),
+    }
+    std::fs::read_dir(dir).with_context(|| format!("{what}: cannot be listed"))?;
+    if !any_file_in(dir, ratings_file) {
+        bail!(
+            "{what}: holds none of the movie files ({}): is it the right folder, and is the volume \
+             mounted? (the seed sample is staged only when no data folder is set)",
+            expected(ratings_file).join(", ")
+        );
+    }
+    Ok((files_in(dir, ratings_file)?, Origin::Folder(dir.clone())))
+}
+
+/// The names that can provide each file, `or`-joined.
+fn expected(ratings_file: Option<&str>) -> Vec<String> {
+    MOVIE_FILES
+        .iter()
+        .map(|spec| candidates(spec, ratings_file).join(" or "))
+        .collect()
+}
+
+fn candidates(spec: &'static FileSpec, ratings_file: Option<&str>) -> Vec<String> {
+    match (ratings_file, spec.table) {
+        (Some(name), "raw_ratings") => vec![name.to_owned()],
+        _ => spec.candidates.iter().map(|c| (*c).to_owned()).collect(),
+    }
+}
+
+fn any_file_in(dir: &Path, ratings_file: Option<&str>) -> bool {
+    MOVIE_FILES.iter().any(|spec| {
+        candidates(spec, ratings_file)
+            .iter()
+            .any(|name| dir.join(name).is_file())
+    })
+}
+
+/// Every file in `dir`; an error naming those missing.
+fn files_in(dir: &Path, ratings_file: Option<&str>) -> Result<Vec<Input>> {
     let mut found = Vec::new();
     let mut missing = Vec::new();
     for spec in MOVIE_FILES {
-        let candidates: Vec<&str> = match (ratings_file, spec.table) {
-            (Some(name), "raw_ratings") => vec![name],
-            _ => spec.candidates.to_vec(),
-        };
-        match candidates.iter().find(|name| dir.join(name).is_file()) {
+        let names = candidates(spec, ratings_file);
+        match names.iter().find(|name| dir.join(name).is_file()) {
             Some(name) => found.push(Input {
                 spec,
-                file_name: (*name).to_owned(),
+                file_name: name.clone(),
                 source: Source::Path(dir.join(name)),
             }),
-            None => missing.push(candidates.join(" or ")),
+            None => missing.push(names.join(" or ")),
         }
-    }
-    if found.is_empty() && ratings_file.is_none() {
-        tracing::warn!(
-            "movies: {} holds none of the movie files: staging the bundled seed sample (seeds/movies) instead; \
-             put the Kaggle files there to stage the real data",
-            dir.display()
-        );
-        return Ok(MOVIE_FILES
-            .iter()
-            .map(|spec| {
-                let (name, bytes) = SEEDS
-                    .iter()
-                    .find(|(name, _)| spec.candidates.contains(name))
-                    .expect("every file has a seed");
-                Input {
-                    spec,
-                    file_name: (*name).to_owned(),
-                    source: Source::Seed(bytes),
-                }
-            })
-            .collect());
     }
     if !missing.is_empty() {
         bail!(
@@ -112,6 +175,23 @@ pub fn resolve_inputs(dir: &Path, ratings_file: Option<&str>) -> Result<Vec<Inpu
         );
     }
     Ok(found)
+}
+
+fn seed_inputs() -> Vec<Input> {
+    MOVIE_FILES
+        .iter()
+        .map(|spec| {
+            let (name, bytes) = SEEDS
+                .iter()
+                .find(|(name, _)| spec.candidates.contains(name))
+                .expect("every file has a seed");
+            Input {
+                spec,
+                file_name: (*name).to_owned(),
+                source: Source::Seed(bytes),
+            }
+        })
+        .collect()
 }
 
 pub fn input_size(input: &Input) -> u64 {
@@ -136,7 +216,7 @@ mod tests {
 
     #[test]
     fn seeds_are_complete_and_every_file_has_one() {
-        let inputs = resolve_inputs(Path::new("/nonexistent/runner-no-data"), None).unwrap();
+        let inputs = seed_inputs();
         assert_eq!(inputs.len(), MOVIE_FILES.len());
         assert!(
             inputs

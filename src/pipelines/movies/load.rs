@@ -15,11 +15,11 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use mysql::prelude::Queryable;
 
 use super::bulk::TableWriter;
-use super::contract::{FILES_TABLE, FileSpec, REJECTS_TABLE};
+use super::contract::{FILES_TABLE, FileSpec, REJECTS_TABLE, raw_tables};
 use super::inputs::{Input, input_size, open};
 use super::lines::line_counting;
 use super::pyliteral::Value;
-use super::records::{Checked, RawValue, Reject, check_header, check_record};
+use super::records::{Checked, Duplicates, RawValue, Reject, check_header, check_record};
 use crate::engine::db::mysql::{MysqlConn, quote_ident};
 use crate::engine::db::settings::MysqlSettings;
 use crate::engine::db::swap::{self, new_name};
@@ -49,12 +49,7 @@ pub fn load_raw_tables(
     connect_timeout: Duration,
     inputs: &[Input],
 ) -> Result<Staged> {
-    let mut tables: Vec<String> = inputs
-        .iter()
-        .flat_map(|i| i.spec.tables())
-        .map(str::to_owned)
-        .collect();
-    tables.extend([REJECTS_TABLE.to_owned(), FILES_TABLE.to_owned()]);
+    let tables = raw_tables();
     swap::prepare_copies(admin, &tables)?;
 
     let rejects = TableWriter::start(
@@ -236,6 +231,7 @@ fn load_file(
 
     let mut record = ByteRecord::new();
     let (mut read, mut rejected) = (0u64, 0u64);
+    let mut duplicates = Duplicates::new(spec);
     let started = Instant::now();
     loop {
         match csv.read_byte_record(&mut record) {
@@ -245,7 +241,17 @@ fn load_file(
         }
         read += 1;
         let line = lines.line_of(record.position().map_or(0, |p| p.byte()));
-        match check_record(&layout, &record) {
+        let checked = match (check_record(&layout, &record), duplicates.as_mut()) {
+            (Ok(checked), Some(duplicates)) => match duplicates
+                .check(&checked, line)
+                .with_context(|| format!("{file_name}:{line}"))?
+            {
+                Some(repeated) => Err(repeated),
+                None => Ok(checked),
+            },
+            (result, _) => result,
+        };
+        match checked {
             Ok(checked) => write_record(line as i64, &checked, &mut parent, &mut children, spec)?,
             Err(why) => {
                 rejected += 1;
@@ -263,6 +269,12 @@ fn load_file(
         }
     }
     bar.finish_and_clear();
+    if read == 0 {
+        bail!(
+            "{file_name}: no records after the header: the file arrived empty or cut short; \
+             nothing is published: check the export and run again"
+        );
+    }
     let loaded = parent.finish()?;
     let mut child_rows = Vec::with_capacity(children.len());
     for (writer, list) in children.into_iter().zip(spec.lists) {

@@ -21,7 +21,7 @@ pub mod records;
 use anyhow::{Context, Result};
 use refinery::Migration;
 
-use super::{Common, Pipeline, StatusDetails};
+use super::{Common, Guards, Pipeline, StatusDetails};
 use crate::engine::checks::Check;
 use crate::engine::db::mysql::MysqlConn;
 use crate::engine::db::settings::MysqlSettings;
@@ -56,6 +56,8 @@ pub struct Movies {
     pub common: Common,
     /// The input files; `None` for the commands that read no file (status, check).
     pub data: Option<DataSource>,
+    /// What a run refuses to publish; `None` for status and check.
+    pub guards: Option<Guards>,
 }
 
 impl Movies {
@@ -107,6 +109,8 @@ impl Pipeline for Movies {
             self.data()?,
             &self.models()?,
             &self.checks()?,
+            self.guards
+                .context("no guards were given to this command")?,
         )
     }
 

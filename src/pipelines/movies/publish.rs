@@ -9,19 +9,22 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::inputs::{DataSource, resolve_inputs};
+use super::contract;
+use super::inputs::{DataSource, Origin, resolve_inputs};
 use super::load::load_raw_tables;
 use super::rebuild::{
     Built, Layer, Staging, build_copies, create_staged_views, drop_staged_views,
     leftover_staged_views,
 };
-use crate::engine::checks::{self, Check, Tally};
+use crate::engine::checks::{self, Check, CheckResult, Severity, Status, Tally};
 use crate::engine::db::mysql::MysqlConn;
 use crate::engine::db::settings::MysqlSettings;
 use crate::engine::db::swap;
 use crate::engine::history::{Run, StepOutcome};
 use crate::engine::models::Model;
 use crate::engine::{drill, parallel};
+use crate::pipelines::Guards;
+use mysql::prelude::Queryable;
 
 /// The data steps of `runner migrate movies` and `runner stage movies`: stage, rebuild, check,
 /// publish.
@@ -32,6 +35,7 @@ pub fn write_audit_publish(
     data: &DataSource,
     models: &[Model],
     checks: &[Check],
+    guards: Guards,
 ) -> Result<()> {
     let mut work = MysqlConn::connect(settings, timeout, false)?;
     // Staged views a run that died left behind (its copies are dropped as they are prepared).
@@ -71,7 +75,15 @@ pub fn write_audit_publish(
             .as_ref()
             .map(|s| s.rename.clone())
             .unwrap_or_default();
-        run.step("checks", |_db| audit(settings, timeout, checks, &rename))?;
+        let published_tables: Vec<String> = built
+            .iter()
+            .filter(|b| Layer::of(&b.table) == Layer::Derived)
+            .map(|b| b.table.clone())
+            .collect();
+        run.step("checks", |_db| {
+            let shrink = shrink_check(&mut work, &published_tables, guards)?;
+            audit(settings, timeout, checks, &rename, shrink)
+        })?;
         drill::point("checks:after-audit");
         let mut published = raw_tables.clone();
         published.extend(staging.iter().flat_map(|s| s.tables.iter().cloned()));
@@ -94,7 +106,8 @@ pub fn write_audit_publish(
         .unwrap_or_default();
     let mut cleanup = drop_staged_views(&mut work, &views);
     if outcome.is_err() {
-        let mut copies = raw_tables.clone();
+        // every raw table's copy: a load that failed midway did not say which it made
+        let mut copies = contract::raw_tables();
         copies.extend(staging.iter().flat_map(|s| s.tables.iter().cloned()));
         cleanup = cleanup.and_then(|()| swap::discard_copies(&mut work, &copies));
         tracing::warn!("movies: nothing published; the previous tables stay");
@@ -116,14 +129,16 @@ fn audit(
     timeout: Duration,
     checks: &[Check],
     rename: &[(String, String)],
+    shrink: CheckResult,
 ) -> Result<StepOutcome> {
-    let results = parallel::each(
+    let mut results = parallel::each(
         checks,
         0..checks.len(),
         PARALLEL_CHECKS,
         || MysqlConn::connect(settings, timeout, false),
         |conn, check| checks::run_check(conn, check, rename),
     )?;
+    results.push(shrink);
     let Tally {
         passed,
         warned,
@@ -146,17 +161,85 @@ fn stage(
     timeout: Duration,
     data: &DataSource,
 ) -> Result<(StepOutcome, Vec<String>)> {
-    let inputs = resolve_inputs(&data.path, data.ratings_file.as_deref())?;
+    let (inputs, origin) = resolve_inputs(data)?;
     let staged = load_raw_tables(work, settings, timeout, &inputs)?;
     let (read, loaded, rejected) = staged.counts.iter().fold((0, 0, 0), |(r, l, j), c| {
         (r + c.read, l + c.loaded, j + c.rejected)
     });
+    let from = match origin {
+        Origin::Folder(dir) => format!("from {}", dir.display()),
+        Origin::Seeds => "from the built-in seed sample (no data folder set)".to_owned(),
+    };
     let outcome = StepOutcome {
         rows: Some(loaded),
         detail: Some(format!(
-            "{} files: read {read}, loaded {loaded}, rejected {rejected}",
+            "{} files {from}: read {read}, loaded {loaded}, rejected {rejected}",
             staged.counts.len()
         )),
     };
     Ok((outcome, staged.tables))
+}
+
+/// The guard against an input that arrived cut short, as a check: every file's loaded records and
+/// every published table's rows against the last published run (the live `raw_files` and tables),
+/// failing when one shrank by more than the guard allows (a warning with `--allow-shrink`).
+fn shrink_check(
+    conn: &mut MysqlConn,
+    published_tables: &[String],
+    guards: Guards,
+) -> Result<CheckResult> {
+    let mut shrunk = Vec::new();
+    let files: Vec<(String, String, u64, u64)> = conn.conn.query(
+        "select new_files.table_name, new_files.file_name, raw_files.records_loaded, \
+             new_files.records_loaded \
+         from raw_files__new as new_files \
+         inner join raw_files on raw_files.table_name = new_files.table_name \
+         order by new_files.table_name",
+    )?;
+    let mut compared: Vec<(String, u64, u64)> = files
+        .into_iter()
+        .map(|(table, file, before, now)| (format!("{file} ({table})"), before, now))
+        .collect();
+    for table in published_tables {
+        let q = |name: &str| crate::engine::db::mysql::quote_ident(name);
+        let (before, now): (u64, u64) = conn
+            .conn
+            .query_first(format!(
+                "select (select count(*) from {}), (select count(*) from {})",
+                q(table),
+                q(&swap::new_name(table))
+            ))?
+            .unwrap_or((0, 0));
+        compared.push((table.clone(), before, now));
+    }
+    for (what, before, now) in compared {
+        if guards.shrank_too_much(before, now) {
+            shrunk.push(format!(
+                "({what}: {before} at the last publish, {now} now: -{:.1}%)",
+                100.0 - now as f64 * 100.0 / before as f64
+            ));
+        }
+    }
+    let severity = if guards.allow_shrink {
+        Severity::Warn
+    } else {
+        Severity::Fail
+    };
+    let status = match (shrunk.is_empty(), severity) {
+        (true, _) => Status::Pass,
+        (false, Severity::Warn) => Status::Warn,
+        (false, Severity::Fail) => Status::Fail,
+    };
+    Ok(CheckResult {
+        name: "no_unexpected_shrink".to_owned(),
+        severity,
+        description: format!(
+            "no input file or published table shrank by more than {}% against the last published \
+             run (publish a smaller input on purpose with --allow-shrink)",
+            guards.max_shrink_percent
+        ),
+        status,
+        rows_found: shrunk.len() as u64,
+        sample: shrunk,
+    })
 }
