@@ -10,7 +10,8 @@ COPY . .
 RUN cargo build --release --locked --bin runner
 
 FROM debian:bookworm-slim AS runtime
-RUN useradd --system --uid 10001 --home-dir /app runner
+# A regular user (a system user's uid would be below 1000), without a home directory of its own.
+RUN useradd --uid 10001 --no-create-home --home-dir /app --shell /usr/sbin/nologin runner
 WORKDIR /app
 COPY --from=build /src/target/release/runner /usr/local/bin/runner
 # By uid (the runner user above), so tools that check for a non-root user can tell without /etc/passwd.

@@ -433,3 +433,109 @@ fn rollup_checks_accept_rentals_returned_before_they_were_rented() {
         "{r}"
     );
 }
+
+/// A run started paused at a drill point: the process, and a thread reading the rest of its
+/// stderr (what it wrote before pausing is in `seen`).
+struct Paused {
+    child: std::process::Child,
+    seen: String,
+    rest: std::thread::JoinHandle<String>,
+}
+
+impl Paused {
+    /// Starts `cmd`, waiting until it pauses at `point` (for `seconds`).
+    fn start(mut cmd: std::process::Command, point: &str, seconds: u32) -> Self {
+        let mut child = cmd
+            .env("RUNNER_PAUSE_AT", point)
+            .env("RUNNER_PAUSE_SECONDS", seconds.to_string())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut seen = String::new();
+        loop {
+            let mut line = String::new();
+            assert!(
+                stderr.read_line(&mut line).unwrap() > 0,
+                "the run ended before pausing: {seen}"
+            );
+            seen.push_str(&line);
+            if line.contains(&format!("pausing at {point}")) {
+                break;
+            }
+        }
+        let rest = std::thread::spawn(move || {
+            let mut rest = String::new();
+            std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+            rest
+        });
+        Self { child, seen, rest }
+    }
+
+    /// Waits for the end: the exit code and all of stderr.
+    fn finish(mut self) -> (i32, String) {
+        let code = self.child.wait().unwrap().code().unwrap_or(-1);
+        (code, self.seen + &self.rest.join().unwrap())
+    }
+}
+
+/// The migration lock dies with its connection. A run whose lock connection is killed mid-run
+/// must not go on beside a second run that takes the lock: it checks the lock before it changes
+/// what readers see, and stops; the second run publishes; the first is recorded as failed.
+#[test]
+fn a_run_that_lost_its_lock_stops_before_publishing_and_the_other_run_goes_on() {
+    for kind in MysqlKind::ALL {
+        let db = MysqlDb::new(kind, "lostlock");
+        run_ok(&mut migrate(&db));
+        let first = Paused::start(migrate(&db), "publish:before-swap", 6);
+        // kill the connection holding the migration lock
+        let mut admin = mysql_admin(kind);
+        let holder: Vec<Option<u64>> = admin
+            .query(format!(
+                "select is_used_lock('{}')",
+                runner::engine::db::mysql::lock_name(&db.name)
+            ))
+            .unwrap();
+        let holder = holder[0].expect("the first run holds the lock");
+        admin.query_drop(format!("kill {holder}")).unwrap();
+        // a second run takes the lock and publishes while the first is paused
+        let second = run(&mut migrate(&db));
+        assert_eq!(second.code, 0, "{kind:?}: {second}");
+        let (code, stderr) = first.finish();
+        assert_eq!(code, 1, "{kind:?}: {stderr}");
+        assert!(
+            stderr.contains("lost the migration lock")
+                && stderr.contains("stopping before changing what readers see"),
+            "{kind:?}: {stderr}"
+        );
+        let outcomes: Vec<String> = db.query("select outcome from runner_runs order by run_id");
+        assert_eq!(outcomes, ["succeeded", "failed", "succeeded"], "{kind:?}");
+        assert_eq!(snapshot(&db), reference(kind), "{kind:?}");
+    }
+    // PostgreSQL: the first rollup run loses its advisory lock while paused before its commit
+    let source = pagila_fixture_source("lock_src");
+    let rollup = PgDb::unique("lock_rollup");
+    let migrate_rollup = || {
+        let mut cmd = runner_with_source(None, &rollup, &source);
+        cmd.args(["migrate", "rollup"]);
+        cmd
+    };
+    run_ok(&mut migrate_rollup());
+    let want = rollup_snapshot(&rollup);
+    let first = Paused::start(migrate_rollup(), "rollup:before-commit", 6);
+    let killed: bool = pg_admin()
+        .query_one(
+            "select bool_or(pg_terminate_backend(pid)) from pg_locks \
+             where locktype = 'advisory' and database = (select oid from pg_database where datname = $1)",
+            &[&rollup.name],
+        )
+        .unwrap()
+        .get(0);
+    assert!(killed, "no advisory lock holder to kill");
+    let second = run(&mut migrate_rollup());
+    assert_eq!(second.code, 0, "{second}");
+    let (code, stderr) = first.finish();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("lost the migration lock"), "{stderr}");
+    assert_eq!(rollup_snapshot(&rollup), want);
+}

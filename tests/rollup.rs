@@ -291,6 +291,7 @@ fn options(full_refresh: bool, lookback_seconds: u64) -> RefreshOptions {
         full_refresh,
         lookback_seconds,
         fail_before_commit: false,
+        guards: None,
     }
 }
 
@@ -402,10 +403,14 @@ fn status_json_shows_watermark_changed_rows_and_weeks_recomputed() {
         "after a return, an insert and a delete",
     );
 
-    // The text status prints the same details on one line.
+    // The text status says the same in words.
     let text = run_ok(runner_with_source(None, &rollup, &source).args(["status", "rollup"]));
     assert!(
-        text.stdout.contains("details: {") && text.stdout.contains("\"watermark\""),
+        text.stdout.contains(&format!(
+            "  source: {} rentals at watermark {}",
+            details["source_rows"],
+            details["watermark"].as_str().unwrap()
+        )) && text.stdout.contains("  last run: incremental at "),
         "{text}"
     );
 }
@@ -606,6 +611,7 @@ fn a_run_that_fails_before_its_commit_leaves_the_previous_state() {
                 full_refresh,
                 lookback_seconds: 3600,
                 fail_before_commit: true,
+                guards: None,
             },
         )
         .unwrap_err();

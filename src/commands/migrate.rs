@@ -35,6 +35,7 @@ fn migrate_target(target: Target, args: &MigrateArgs) -> Result<()> {
             apply_pending(target.name(), db, &available)
         })?;
         run.step("models", |db| {
+            db.verify_lock()?;
             let done = models::apply(db, &models, pipeline.schema(), target.name())?;
             Ok(StepOutcome {
                 rows: Some(done.applied.len() as u64),
@@ -49,7 +50,7 @@ fn migrate_target(target: Target, args: &MigrateArgs) -> Result<()> {
         pipeline.data_steps(&mut run)?;
         Ok(())
     })();
-    run.finish(&outcome);
+    run.finish(&outcome, || pipeline.connect(false));
     let mut db = run.into_db();
     if let Err(err) = db.unlock() {
         tracing::debug!("{target}: releasing the lock: {err:#} (the connection close releases it)");

@@ -11,8 +11,8 @@ pub mod status;
 use anyhow::{Context, Result, bail};
 
 use crate::cli::{ConnectionArgs, DataArgs, GuardArgs, RollupArgs, Target};
-use crate::engine::db::explain_lost_connection;
 use crate::engine::db::settings::{MysqlSettings, PgSettings};
+use crate::engine::db::{explain_lost_connection, message};
 use crate::pipelines::movies::{Movies, inputs::DataSource};
 use crate::pipelines::rollup::{RefreshOptions, Rollup};
 use crate::pipelines::{Common, Guards, Pipeline};
@@ -59,6 +59,7 @@ pub fn pipeline(
                 full_refresh: r.full_refresh,
                 lookback_seconds: r.lookback,
                 fail_before_commit: false,
+                guards,
             }),
         }),
     })
@@ -91,8 +92,9 @@ pub fn each_target(targets: &[Target], mut f: impl FnMut(Target) -> Result<()>) 
     let mut failed = Vec::new();
     for target in Target::selected(targets) {
         if let Err(err) = f(target).map_err(explain_lost_connection) {
-            tracing::error!("{target}: {err:#}");
-            failed.push(format!("{target}: {err:#}"));
+            let message = message(&err);
+            tracing::error!("{target}: {message}");
+            failed.push(format!("{target}: {message}"));
         }
     }
     if failed.is_empty() {

@@ -27,6 +27,6 @@ fn stage_target(target: Target, args: &StageArgs) -> Result<()> {
     ensure_current(db.as_mut(), &pipeline.models()?, target.name())?;
     let mut run = Run::begin(db, target.name(), "stage")?;
     let outcome = pipeline.stage_steps(&mut run);
-    run.finish(&outcome);
+    run.finish(&outcome, || pipeline.connect(false));
     outcome
 }

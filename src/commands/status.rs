@@ -87,7 +87,7 @@ fn target_status(target: Target, args: &StatusArgs) -> TargetStatus {
         details_text: Vec::new(),
     };
     if let Err(err) = fill(&mut status, args) {
-        status.error = Some(format!("{err:#}"));
+        status.error = Some(crate::engine::db::message(&err));
     }
     status
 }

@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use crate::engine::db::{Cell, Database};
+use crate::engine::db::{Cell, Database, message};
 
 /// What a step reports about itself.
 #[derive(Debug, Default)]
@@ -102,7 +102,7 @@ impl Run {
             rows_affected: result.as_ref().ok().and_then(|o| o.rows),
             detail: match &result {
                 Ok(o) => o.detail.as_deref().map(fitted),
-                Err(err) => Some(fitted(&format!("failed: {err:#}"))),
+                Err(err) => Some(fitted(&format!("failed: {}", message(err)))),
             },
         };
         if result.is_ok() {
@@ -138,14 +138,25 @@ impl Run {
         Ok(())
     }
 
-    /// Records the outcome. Failures to record are logged, never hide the run's own error.
-    pub fn finish(&mut self, outcome: &Result<()>) {
+    /// Records the outcome, on a new connection from `reconnect` when the run's own was lost (a
+    /// killed session, a server restart: often what failed the run). Failures to record are
+    /// logged, never hide the run's own error.
+    pub fn finish(
+        &mut self,
+        outcome: &Result<()>,
+        reconnect: impl FnOnce() -> Result<Box<dyn Database>>,
+    ) {
         let Some(run_id) = self.run_id else { return };
         let (status, message) = match outcome {
             Ok(()) => ("succeeded", None),
-            Err(err) => ("failed", Some(fitted(&format!("{err:#}")))),
+            Err(err) => ("failed", Some(fitted(&message(err)))),
         };
-        if let Err(err) = run_finish(self.db.as_mut(), run_id, status, message.as_deref()) {
+        let recorded =
+            run_finish(self.db.as_mut(), run_id, status, message.as_deref()).or_else(|_| {
+                let mut db = reconnect()?;
+                run_finish(db.as_mut(), run_id, status, message.as_deref())
+            });
+        if let Err(err) = recorded {
             tracing::warn!(
                 "{}: could not record the run's outcome in runner_runs: {err:#}",
                 self.label
@@ -227,6 +238,10 @@ fn mark_abandoned_runs(db: &mut dyn Database) -> Result<u64> {
              error_message = 'the runner stopped before recording an outcome (killed or lost its connection)' \
          where outcome = 'running'",
         &[],
+    )
+    .context(
+        "recording the run in runner_runs (the runner's user needs insert and update there, \
+         as on every table of its database)",
     )
 }
 

@@ -8,15 +8,21 @@ use anyhow::{Result, anyhow};
 
 /// Calls `attempt` until it succeeds, fails with an error `is_transient` rejects, or `timeout`
 /// passes. `what` names the thing waited for in log lines and the final error (no secrets).
+/// Each attempt runs on a thread of its own and gets what is left of `timeout` (at least a
+/// second): one that has not answered by then (a port where something else listens and never
+/// speaks the database's protocol) fails the wait instead of hanging it; its thread is left to
+/// the socket's own timeout.
 pub fn retry_connect<T, E>(
     what: &str,
     timeout: Duration,
-    mut attempt: impl FnMut(Duration) -> Result<T, E>,
+    attempt: impl Fn(Duration) -> Result<T, E> + Send + Sync + 'static,
     is_transient: impl Fn(&E) -> bool,
 ) -> Result<T>
 where
+    T: Send + 'static,
     E: std::error::Error + Send + Sync + 'static,
 {
+    let attempt = std::sync::Arc::new(attempt);
     let started = Instant::now();
     let deadline = started + timeout;
     let mut delay = Duration::from_millis(100);
@@ -26,7 +32,26 @@ where
         let left = deadline
             .saturating_duration_since(Instant::now())
             .max(Duration::from_secs(1));
-        match attempt(left) {
+        let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+        let this = std::sync::Arc::clone(&attempt);
+        std::thread::Builder::new()
+            .name("connect".to_owned())
+            .spawn(move || {
+                let _ = sender.send(this(left));
+            })
+            .map_err(|e| anyhow!("starting a thread to connect to {what}: {e}"))?;
+        let outcome = match receiver.recv_timeout(left) {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                return Err(anyhow!(
+                    "no answer in the database's protocol within {} s (--connect-timeout): is \
+                     it the database's host and port, or does something else listen there?",
+                    timeout.as_secs().max(1)
+                )
+                .context(format!("cannot connect to {what}")));
+            }
+        };
+        match outcome {
             Ok(value) => {
                 if last_log.is_some() {
                     tracing::info!(

@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::Result;
 use refinery::Migration;
 
-use crate::engine::checks::{self, Check};
+use crate::engine::checks::{self, Check, CheckResult, Severity, Status};
 use crate::engine::db::Database;
 use crate::engine::history::Run;
 use crate::engine::migrations;
@@ -70,6 +70,43 @@ impl Guards {
     /// Whether `now` rows, against `before` at the last publish, is more shrink than allowed.
     pub fn shrank_too_much(&self, before: u64, now: u64) -> bool {
         u128::from(now) * 100 < u128::from(before) * u128::from(100 - self.max_shrink_percent)
+    }
+
+    /// The guard as a check, `no_unexpected_shrink`, over (what, rows at the last publish, rows
+    /// now): it fails (warns with `--allow-shrink`) naming each that shrank too much.
+    pub fn shrink_check(&self, compared: &[(String, u64, u64)]) -> CheckResult {
+        let shrunk: Vec<String> = compared
+            .iter()
+            .filter(|(_, before, now)| self.shrank_too_much(*before, *now))
+            .map(|(what, before, now)| {
+                format!(
+                    "({what}: {before} at the last publish, {now} now: -{:.1}%)",
+                    100.0 - *now as f64 * 100.0 / *before as f64
+                )
+            })
+            .collect();
+        let severity = if self.allow_shrink {
+            Severity::Warn
+        } else {
+            Severity::Fail
+        };
+        let status = match (shrunk.is_empty(), severity) {
+            (true, _) => Status::Pass,
+            (false, Severity::Warn) => Status::Warn,
+            (false, Severity::Fail) => Status::Fail,
+        };
+        CheckResult {
+            name: "no_unexpected_shrink".to_owned(),
+            severity,
+            description: format!(
+                "nothing shrank by more than {}% against the last published run (publish a \
+                 smaller input on purpose with --allow-shrink)",
+                self.max_shrink_percent
+            ),
+            status,
+            rows_found: shrunk.len() as u64,
+            sample: shrunk,
+        }
     }
 }
 

@@ -207,6 +207,11 @@ pub trait Database {
     /// Releases the lock (also released when the connection closes, so a crash never leaves it held).
     fn unlock(&mut self) -> Result<()>;
 
+    /// Fails unless this connection still holds the lock: if it was ended (a killed session, a
+    /// server restart), another runner may be inside. Called before every step that changes what
+    /// readers see.
+    fn verify_lock(&mut self) -> Result<()>;
+
     fn table_exists(&mut self, table: &str) -> Result<bool>;
 
     /// Migrations refinery recorded as applied, oldest first; empty when its table is missing.
@@ -245,6 +250,21 @@ pub trait Database {
     ) -> Result<()>;
 }
 
+/// An error as one line for people: its chain joined by `: `, with MySQL's server errors as
+/// `ERROR 1045 (28000): ...` instead of the driver's debug form.
+pub fn message(err: &anyhow::Error) -> String {
+    err.chain()
+        .map(|e| match e.downcast_ref::<::mysql::Error>() {
+            Some(::mysql::Error::MySqlError(server)) => format!(
+                "ERROR {} ({}): {}",
+                server.code, server.state, server.message
+            ),
+            _ => e.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
 /// The query returning the first `sample_size` rows of a check. Newlines around the check: a
 /// trailing `--` comment must not swallow the parenthesis.
 pub fn sample_query(sql: &str, sample_size: usize) -> String {
@@ -279,9 +299,17 @@ pub fn explain_lost_connection(err: anyhow::Error) -> anyhow::Error {
             e.downcast_ref::<::mysql::Error>(),
             Some(::mysql::Error::IoError(_) | ::mysql::Error::CodecError(_))
         );
-        let pg_lost = e
-            .downcast_ref::<::postgres::Error>()
-            .is_some_and(::postgres::Error::is_closed);
+        let pg_lost = e.downcast_ref::<::postgres::Error>().is_some_and(|e| {
+            use ::postgres::error::SqlState;
+            // closed, or ended by the server: terminated (57P01), crashed (57P02), or a
+            // connection exception (class 08)
+            e.is_closed()
+                || e.code().is_some_and(|code| {
+                    code == &SqlState::ADMIN_SHUTDOWN
+                        || code == &SqlState::CRASH_SHUTDOWN
+                        || code.code().starts_with("08")
+                })
+        });
         mysql_lost || pg_lost
     });
     if lost {

@@ -78,10 +78,11 @@ impl MysqlConn {
     ) -> Result<Self> {
         let what = format!("movies database {}", settings.display());
         let connect = |db: Option<&str>| {
+            let (settings, db) = (settings.clone(), db.map(str::to_owned));
             retry_connect(
                 &what,
                 timeout,
-                |left| Conn::new(opts(settings, db, left)),
+                move |left| Conn::new(opts(&settings, db.as_deref(), left)),
                 is_transient,
             )
         };
@@ -206,10 +207,7 @@ impl MysqlConn {
     }
 
     fn lock_name(&self) -> String {
-        // GET_LOCK names are server-wide: include the database; MySQL allows 64 characters.
-        let mut name = format!("runner.migrate.{}", self.settings.database);
-        name.truncate(64);
-        name
+        lock_name(&self.settings.database)
     }
 }
 
@@ -233,6 +231,25 @@ fn drain<T: mysql::prelude::Protocol>(
 
 pub fn quote_ident(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
+}
+
+fn lost_lock(name: &str, why: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::anyhow!(
+        "lost the migration lock {name} ({why}): its connection was ended, so another runner may \
+         be inside; stopping before changing what readers see"
+    )
+}
+
+/// The migration lock of a database. GET_LOCK names are server-wide and at most 64 characters:
+/// a hash of the database's name keeps it unique per database, ASCII, and short whatever the name.
+pub fn lock_name(database: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let hash: String = Sha256::digest(database.as_bytes())
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("runner.migrate.{hash}")
 }
 
 /// A string literal (backslash escapes are on: the session's sql_mode has no
@@ -340,6 +357,18 @@ impl Database for MysqlConn {
     fn unlock(&mut self) -> Result<()> {
         let name = self.lock_name();
         self.conn.exec_drop("do release_lock(?)", (&name,))?;
+        Ok(())
+    }
+
+    fn verify_lock(&mut self) -> Result<()> {
+        let name = self.lock_name();
+        let held: Option<Option<i64>> = self
+            .conn
+            .exec_first("select is_used_lock(?) = connection_id()", (&name,))
+            .map_err(|e| lost_lock(&name, e))?;
+        if held.flatten() != Some(1) {
+            return Err(lost_lock(&name, "another connection holds it, or none"));
+        }
         Ok(())
     }
 

@@ -43,7 +43,8 @@ fn config(settings: &PgSettings, timeout: Duration) -> postgres::Config {
         .application_name("runner")
         .connect_timeout(timeout.min(Duration::from_secs(10)))
         // Week boundaries are defined in UTC; never depend on the server's or PGTZ's zone.
-        .options("-c TimeZone=UTC");
+        // Notices ("relation ... already exists, skipping") are not for the operator.
+        .options("-c TimeZone=UTC -c client_min_messages=warning");
     if let Some(password) = &settings.password {
         config.password(password);
     }
@@ -61,10 +62,11 @@ impl PgConn {
     ) -> Result<Self> {
         let connect = |t: &PgSettings| {
             let label = format!("{what} {}", t.display());
+            let t = t.clone();
             retry_connect(
                 &label,
                 timeout,
-                |left| config(t, left).connect(NoTls),
+                move |left| config(&t, left).connect(NoTls),
                 is_transient,
             )
         };
@@ -175,6 +177,36 @@ impl Database for PgConn {
     fn unlock(&mut self) -> Result<()> {
         self.client
             .execute("select pg_advisory_unlock($1)", &[&LOCK_KEY])?;
+        Ok(())
+    }
+
+    fn verify_lock(&mut self) -> Result<()> {
+        let lost = |why: &dyn std::fmt::Display| {
+            anyhow::anyhow!(
+                "lost the migration lock ({why}): its session was ended, so another runner may \
+                 be inside; stopping before changing what readers see"
+            )
+        };
+        // A bigint advisory lock shows in pg_locks as classid (high half) and objid (low half).
+        let held: bool = self
+            .client
+            .query_one(
+                "select exists ( \
+                     select from pg_locks \
+                     where pg_locks.locktype = 'advisory' \
+                         and pg_locks.pid = pg_backend_pid() \
+                         and pg_locks.granted \
+                         and pg_locks.classid = ($1::bigint >> 32)::oid \
+                         and pg_locks.objid = ($1::bigint & 4294967295)::oid \
+                         and pg_locks.objsubid = 1 \
+                 )",
+                &[&LOCK_KEY],
+            )
+            .map_err(|e| lost(&e))?
+            .get(0);
+        if !held {
+            return Err(lost(&"this session no longer holds it"));
+        }
         Ok(())
     }
 

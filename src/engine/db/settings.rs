@@ -55,14 +55,23 @@ impl MysqlSettings {
 impl PgSettings {
     pub fn from_url(url: &str, what: &str) -> Result<Self> {
         let parts = UrlParts::parse(url, "postgres", 5432).with_context(|| what.to_owned())?;
+        let database = parts
+            .database
+            .with_context(|| format!("{what}: the URL names no database: add /DATABASE"))?;
+        // PostgreSQL cuts a longer name to 63 bytes without a word: two names could meet.
+        if database.len() > 63 {
+            bail!(
+                "{what}: the database name is {} bytes long; PostgreSQL keeps at most 63: \
+                 choose a shorter name",
+                database.len()
+            );
+        }
         Ok(Self {
             host: parts.host,
             port: parts.port,
             user: parts.user.unwrap_or_else(|| "postgres".to_owned()),
             password: parts.password,
-            database: parts
-                .database
-                .with_context(|| format!("{what}: the URL names no database: add /DATABASE"))?,
+            database,
         })
     }
 

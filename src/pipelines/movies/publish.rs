@@ -16,7 +16,7 @@ use super::rebuild::{
     Built, Layer, Staging, build_copies, create_staged_views, drop_staged_views,
     leftover_staged_views,
 };
-use crate::engine::checks::{self, Check, CheckResult, Severity, Status, Tally};
+use crate::engine::checks::{self, Check, CheckResult, Tally};
 use crate::engine::db::mysql::MysqlConn;
 use crate::engine::db::settings::MysqlSettings;
 use crate::engine::db::swap;
@@ -87,7 +87,9 @@ pub fn write_audit_publish(
         drill::point("checks:after-audit");
         let mut published = raw_tables.clone();
         published.extend(staging.iter().flat_map(|s| s.tables.iter().cloned()));
-        run.step("publish", |_db| {
+        run.step("publish", |db| {
+            drill::point("publish:before-swap");
+            db.verify_lock()?;
             swap::swap_in(&mut work, &published)?;
             drill::point("publish:after-swap");
             swap::drop_previous(&mut work, &published)?;
@@ -188,7 +190,6 @@ fn shrink_check(
     published_tables: &[String],
     guards: Guards,
 ) -> Result<CheckResult> {
-    let mut shrunk = Vec::new();
     let files: Vec<(String, String, u64, u64)> = conn.conn.query(
         "select new_files.table_name, new_files.file_name, raw_files.records_loaded, \
              new_files.records_loaded \
@@ -212,34 +213,5 @@ fn shrink_check(
             .unwrap_or((0, 0));
         compared.push((table.clone(), before, now));
     }
-    for (what, before, now) in compared {
-        if guards.shrank_too_much(before, now) {
-            shrunk.push(format!(
-                "({what}: {before} at the last publish, {now} now: -{:.1}%)",
-                100.0 - now as f64 * 100.0 / before as f64
-            ));
-        }
-    }
-    let severity = if guards.allow_shrink {
-        Severity::Warn
-    } else {
-        Severity::Fail
-    };
-    let status = match (shrunk.is_empty(), severity) {
-        (true, _) => Status::Pass,
-        (false, Severity::Warn) => Status::Warn,
-        (false, Severity::Fail) => Status::Fail,
-    };
-    Ok(CheckResult {
-        name: "no_unexpected_shrink".to_owned(),
-        severity,
-        description: format!(
-            "no input file or published table shrank by more than {}% against the last published \
-             run (publish a smaller input on purpose with --allow-shrink)",
-            guards.max_shrink_percent
-        ),
-        status,
-        rows_found: shrunk.len() as u64,
-        sample: shrunk,
-    })
+    Ok(guards.shrink_check(&compared))
 }

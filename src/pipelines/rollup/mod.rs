@@ -35,7 +35,7 @@ use postgres::Client;
 use refinery::Migration;
 
 use super::{Common, Pipeline, StatusDetails};
-use crate::engine::checks::{self as check_engine, Check};
+use crate::engine::checks::{self as check_engine, Check, CheckResult};
 use crate::engine::db::Database;
 use crate::engine::db::postgres::{PgConn, query_check};
 use crate::engine::db::settings::PgSettings;
@@ -107,7 +107,7 @@ impl Pipeline for Rollup {
     }
 
     fn data_steps(&self, run: &mut Run) -> Result<()> {
-        run.step("rollup", |_db| self.refresh())?;
+        run.step("rollup", |db| self.refresh(db))?;
         Ok(())
     }
 
@@ -120,11 +120,58 @@ impl Pipeline for Rollup {
         let mut rollup = self.connect_rollup(false)?;
         Ok(
             state::status(&mut rollup.client)?.map(|json| StatusDetails {
-                text: vec![format!("details: {json}")],
+                text: status_lines(&json),
                 json,
             }),
         )
     }
+}
+
+/// The state for people: where the source stands, what the last run did, the series.
+fn status_lines(json: &serde_json::Value) -> Vec<String> {
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::Null => "-".to_owned(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let last = &json["last_run"];
+    let series = &json["series"];
+    let recomputed = match last["first_recomputed_week"].as_str() {
+        Some(week) => format!(
+            "recomputed {} weeks from {week} ({} film rows)",
+            text(&last["weeks_recomputed"]),
+            text(&last["film_rows_recomputed"])
+        ),
+        None => "recomputed no week".to_owned(),
+    };
+    let compared = if last["checksum_mismatch"] == serde_json::Value::Bool(true) {
+        "; id sets compared"
+    } else {
+        ""
+    };
+    vec![
+        format!(
+            "source: {} rentals at watermark {} (latest last_update read {})",
+            text(&json["source_rows"]),
+            text(&json["watermark"]),
+            text(&json["last_update_max"])
+        ),
+        format!(
+            "last run: {} at {}: read {} rows: {} inserted, {} updated, {} deleted; {recomputed}{compared}",
+            text(&last["mode"]),
+            text(&last["finished_at"]),
+            text(&last["rows_read"]),
+            text(&last["rows_inserted"]),
+            text(&last["rows_updated"]),
+            text(&last["rows_deleted"]),
+        ),
+        format!(
+            "series: {} weeks, {}..{}",
+            text(&series["weeks"]),
+            text(&series["first_week"]),
+            text(&series["last_week"])
+        ),
+    ]
 }
 
 impl Rollup {
@@ -143,8 +190,8 @@ impl Rollup {
     }
 
     /// Brings the rollup up to date (the data step of `runner migrate rollup` and
-    /// `runner stage rollup`).
-    fn refresh(&self) -> Result<StepOutcome> {
+    /// `runner stage rollup`); `lock` holds the migration lock, checked before the commit.
+    fn refresh(&self, lock: &mut dyn Database) -> Result<StepOutcome> {
         let options = self
             .refresh
             .as_ref()
@@ -163,6 +210,7 @@ impl Rollup {
             options,
             &models,
             &checks,
+            &mut || lock.verify_lock(),
         )?;
         Ok(StepOutcome {
             rows: Some(match report.mode {
@@ -183,7 +231,7 @@ pub fn refresh_with(
     options: &RefreshOptions,
 ) -> Result<RefreshReport> {
     let models = crate::engine::models::load(embedded::MODELS, None)?;
-    run(source, None, rollup, options, &models, &[])
+    run(source, None, rollup, options, &models, &[], &mut || Ok(()))
 }
 
 /// [`refresh_with`], with an optional second connection to the source for the checksum scan.
@@ -194,6 +242,7 @@ fn run(
     options: &RefreshOptions,
     models: &[Model],
     checks: &[Check],
+    verify_lock: &mut dyn FnMut() -> Result<()>,
 ) -> Result<RefreshReport> {
     let mut tx = rollup
         .transaction()
@@ -223,10 +272,23 @@ fn run(
 
     let report = merge::merge(&mut tx, mode, &loaded, &state, &watermark, options, models)?;
     drill::point("rollup:before-commit");
-    audit(&mut tx, checks)?;
+    // A source emptied or cut (a truncated table, a restore gone wrong) would empty the rollup:
+    // the mirror's rentals against the last run's (none to compare with before the first).
+    let shrink = options
+        .guards
+        .filter(|_| state.watermark.is_some())
+        .map(|guards| {
+            guards.shrink_check(&[(
+                "the source's rentals (rollup.raw_rental)".to_owned(),
+                state.source_rows as u64,
+                loaded.summary.rows as u64,
+            )])
+        });
+    audit(&mut tx, checks, shrink)?;
     if options.fail_before_commit {
         anyhow::bail!("failing before the commit, as asked (test hook)");
     }
+    verify_lock()?;
     tx.commit()
         .context("committing the rollup (mirror, weekly tables, watermark)")?;
     Ok(report)
@@ -234,9 +296,14 @@ fn run(
 
 /// Write, audit, publish: the data checks read the uncommitted tables inside the run's transaction;
 /// a failing `fail` check rolls everything back (mirror, tables and watermark stay as they were).
-fn audit(tx: &mut postgres::Transaction<'_>, checks: &[Check]) -> Result<()> {
-    let results =
+fn audit(
+    tx: &mut postgres::Transaction<'_>,
+    checks: &[Check],
+    shrink: Option<CheckResult>,
+) -> Result<()> {
+    let mut results =
         check_engine::run_checks_with(|sql, sample| query_check(tx, sql, sample), checks, &[])?;
+    results.extend(shrink);
     check_engine::gate(NAME, &results, "committed")?;
     if !checks.is_empty() {
         tracing::info!(

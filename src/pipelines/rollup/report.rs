@@ -7,6 +7,8 @@ use std::time::Instant;
 use anyhow::Result;
 use serde::Serialize;
 
+use crate::pipelines::Guards;
+
 /// `to_char` format of weeks passed to and from SQL: ISO, read back whatever the DateStyle.
 pub const DATE_FORMAT: &str = "YYYY-MM-DD";
 
@@ -20,6 +22,8 @@ pub struct RefreshOptions {
     /// For tests: fail after all the work, just before the commit.
     #[doc(hidden)]
     pub fail_before_commit: bool,
+    /// The guard against a source that shrank; `None`: no guard (`refresh_with`'s callers).
+    pub guards: Option<Guards>,
 }
 
 /// Full load (first run, `--full-refresh`) or an incremental run.
