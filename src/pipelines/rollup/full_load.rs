@@ -18,7 +18,7 @@ use super::stream::{RentalStream, format_week};
 pub fn load_full(snapshot: &mut Snapshot<'_>, tx: &mut Transaction<'_>) -> Result<Loaded> {
     tx.batch_execute(
         "truncate rollup.raw_rental, rollup.raw_inventory, rollup.raw_film, \
-             rollup.int_weekly_events",
+             rollup.int_weekly_events, rollup.mirror_blocks",
     )
     .context("emptying the mirror (rollup.raw_rental, raw_inventory, raw_film) and the events")?;
     // Building the indexes once after the COPY is much faster than maintaining them per row.
@@ -34,6 +34,10 @@ pub fn load_full(snapshot: &mut Snapshot<'_>, tx: &mut Transaction<'_>) -> Resul
             tally.rows
         );
     }
+    timed(
+        "stored the mirror's block sums in rollup.mirror_blocks",
+        || store_blocks(tx, &tally),
+    )?;
     let full_series = match tally.series() {
         Some((first, last)) => {
             timed(
@@ -75,13 +79,30 @@ pub fn load_full(snapshot: &mut Snapshot<'_>, tx: &mut Transaction<'_>) -> Resul
         read_since: None,
         last_update_max,
         rows_read,
-        checksum_mismatch: false,
+        blocks_compared: 0,
         summary: Summary {
             rows: tally.rows,
             id_checksum: tally.id_checksum,
         },
         full_series,
     })
+}
+
+/// Stores the block sums the stream tallied (the mirror's, since it holds exactly the rows copied).
+fn store_blocks(tx: &mut Transaction<'_>, tally: &RentalStream) -> Result<()> {
+    let mut blocks: Vec<(&i32, &(i64, i64, i64))> = tally.blocks.iter().collect();
+    blocks.sort();
+    let ids: Vec<i32> = blocks.iter().map(|(b, _)| **b).collect();
+    let rentals: Vec<i64> = blocks.iter().map(|(_, s)| s.0).collect();
+    let id_sums: Vec<i64> = blocks.iter().map(|(_, s)| s.1).collect();
+    let content_sums: Vec<i64> = blocks.iter().map(|(_, s)| s.2).collect();
+    tx.execute(
+        "insert into rollup.mirror_blocks (block, rentals, id_checksum, content_checksum) \
+         select * from unnest($1::integer[], $2::bigint[], $3::bigint[], $4::bigint[])",
+        &[&ids, &rentals, &id_sums, &content_sums],
+    )
+    .context("storing rollup.mirror_blocks")?;
+    Ok(())
 }
 
 /// Copies the tallied events of the series' weeks into the emptied rollup.int_weekly_events

@@ -1,21 +1,22 @@
 //! The mirror (`rollup.raw_rental`, `raw_inventory`, `raw_film`) and an incremental run's changes
 //! to it, in the run's one transaction: stage the rentals changed since the watermark minus the
-//! lookback, check the count and id checksum against the source, compare the id sets and row
-//! hashes when they disagree (deletes, and changes the window missed), then apply the staged
-//! changes to the mirror, recording each in the temporary table rental_change for the plan.
+//! lookback; compare, block of 256 ids by block, the source's count, id hashes and row hashes with
+//! the mirror's (kept in rollup.mirror_blocks) once the staged rows are counted in; compare the
+//! rows of the blocks that differ (deletes, and changes the window missed: an update that kept
+//! an old last_update), staging what differs; then apply the staged changes to the mirror and its
+//! block sums, recording each change in the temporary table rental_change for the plan.
 
 use anyhow::{Context, Result, bail};
 use postgres::{Client, Transaction};
 
 use super::report::timed;
 use super::source::{
-    FILM_SELECT, INVENTORY_SELECT, Snapshot, Summary, TIMESTAMP_FORMAT, rental_hash_select,
-    summary_in_snapshot,
+    Block, FILM_SELECT, INVENTORY_SELECT, Snapshot, Summary, TIMESTAMP_FORMAT, block_rows_select,
+    blocks_in_snapshot,
 };
-use super::state::State;
-use super::stream::RentalStream;
+use super::stream::{BLOCK_BITS, RentalStream};
 
-/// Above this many rentals to fetch by id after an id-set comparison, copy the whole table instead.
+/// Above this many rentals to fetch by id after a block comparison, copy the whole table instead.
 const MAX_FETCH_BY_ID: usize = 100_000;
 
 /// What the load step found, for the merge step and the report.
@@ -24,7 +25,8 @@ pub struct Loaded {
     /// The greatest last_update read (a full load's; an incremental run takes the staged rows').
     pub last_update_max: Option<String>,
     pub rows_read: u64,
-    pub checksum_mismatch: bool,
+    /// Blocks whose sums differed from the mirror's, so their rows were compared.
+    pub blocks_compared: u64,
     /// The source (= the mirror, once the changes are applied) at the snapshot.
     pub summary: Summary,
     /// A full load's series (first and last week), its events already in
@@ -32,15 +34,14 @@ pub struct Loaded {
     pub full_series: Option<(String, String)>,
 }
 
-/// An incremental load: stage the rentals changed since the watermark minus the lookback, check
-/// count and checksum, compare the id sets when they disagree, and stage inventory and film.
-/// The mirror itself changes later, in [`apply_rental_changes`] and
+/// An incremental load: stage the rentals changed since the watermark minus the lookback, compare
+/// the source's blocks with the mirror's, compare the rows of those that differ, and stage
+/// inventory and film. The mirror itself changes later, in [`apply_rental_changes`] and
 /// [`apply_small_table_changes`].
 pub fn load_changes(
     snapshot: &mut Snapshot<'_>,
     second_source: Option<&mut Client>,
     tx: &mut Transaction<'_>,
-    state: &State,
     lookback_seconds: u64,
 ) -> Result<Loaded> {
     let lookback = i64::try_from(lookback_seconds).context("--lookback is too large")?;
@@ -67,19 +68,20 @@ pub fn load_changes(
         "create temporary table stage_rental (like rollup.raw_rental) on commit drop; \
          create temporary table stage_deleted (rental_id integer primary key) on commit drop; \
          create temporary table stage_inventory (like rollup.raw_inventory) on commit drop; \
-         create temporary table stage_film (like rollup.raw_film) on commit drop",
+         create temporary table stage_film (like rollup.raw_film) on commit drop; \
+         create temporary table source_blocks (like rollup.mirror_blocks) on commit drop",
     )
     .context("creating the staging tables")?;
-    // With a second connection, the source counts and checksums its rental table while this one
-    // copies and stages the changed rows: the two scans overlap.
+    // With a second connection, the source sums its blocks while this one copies and stages the
+    // changed rows: the two scans overlap.
     let snapshot_id = match &second_source {
         Some(_) => snapshot.export()?,
         None => None,
     };
-    let (mut rows_read, summary) = std::thread::scope(|scope| -> Result<(u64, Summary)> {
-        let checksum = second_source
+    let (mut rows_read, blocks) = std::thread::scope(|scope| -> Result<(u64, Vec<Block>)> {
+        let summing = second_source
             .zip(snapshot_id)
-            .map(|(client, id)| scope.spawn(move || summary_in_snapshot(client, &id)));
+            .map(|(client, id)| scope.spawn(move || blocks_in_snapshot(client, &id)));
         let rows_read = timed("copied the changed rentals", || {
             snapshot.copy_rentals(
                 &format!("where rental.last_update >= '{read_since}'::timestamptz"),
@@ -91,38 +93,36 @@ pub fn load_changes(
         })?;
         tx.batch_execute("analyze stage_rental")
             .context("analyzing stage_rental")?;
-        let summary = match checksum {
-            Some(thread) => timed("waited for the source's count and checksum", || {
+        let blocks = match summing {
+            Some(thread) => timed("waited for the source's block sums", || {
                 thread
                     .join()
-                    .map_err(|_| anyhow::anyhow!("the checksum thread panicked"))?
+                    .map_err(|_| anyhow::anyhow!("the block-summing thread panicked"))?
             })?,
-            None => timed("counted and checksummed the source", || snapshot.summary())?,
+            None => timed("summed the source's blocks", || snapshot.blocks())?,
         };
-        Ok((rows_read, summary))
+        Ok((rows_read, blocks))
     })?;
-    let expected = timed("worked out the mirror's count and checksum", || {
-        expected_summary(tx, state)
+    store_source_blocks(tx, &blocks)?;
+    let differing = timed("compared the source's blocks with the mirror's", || {
+        differing_blocks(tx)
     })?;
-    let checksum_mismatch = expected != summary;
-    if checksum_mismatch {
+    if !differing.is_empty() {
         tracing::info!(
-            "rollup: the source has {} rentals (id checksum {}), the mirror would have {} ({}): comparing the id sets",
-            summary.rows,
-            summary.id_checksum,
-            expected.rows,
-            expected.id_checksum
+            "rollup: {} blocks of 256 rental ids differ from the mirror beyond the changes read: \
+             comparing their rows",
+            differing.len()
         );
-        rows_read += timed("compared the id sets", || compare_id_sets(snapshot, tx))?;
-        let after = expected_summary(tx, state)?;
-        if after != summary {
+        rows_read += timed("compared the rows of the differing blocks", || {
+            compare_blocks(snapshot, tx, &differing)
+        })?;
+        let still = differing_blocks(tx)?;
+        if !still.is_empty() {
             bail!(
-                "the mirror still disagrees with the source after comparing the id sets: \
-                 {} rentals (checksum {}) against {} ({}); nothing was changed",
-                after.rows,
-                after.id_checksum,
-                summary.rows,
-                summary.id_checksum
+                "the mirror still differs from the source in {} blocks of rental ids (the first \
+                 from id {}) after comparing their rows; nothing was changed",
+                still.len(),
+                i64::from(still[0]) << BLOCK_BITS
             );
         }
     }
@@ -143,78 +143,146 @@ pub fn load_changes(
         read_since: Some(read_since),
         last_update_max,
         rows_read,
-        checksum_mismatch,
-        summary,
+        blocks_compared: differing.len() as u64,
+        summary: Summary::of(&blocks),
         full_series: None,
     })
 }
 
-/// The mirror's count and id checksum once the staged rows and deletes are applied.
-fn expected_summary(tx: &mut Transaction<'_>, state: &State) -> Result<Summary> {
-    let row = tx
-        .query_one(
-            "with \
-             staged as ( \
-                 select \
-                     count(*) as new_rentals, \
-                     coalesce(sum(hashint4(stage_rental.rental_id)), 0) as id_change \
-                 from stage_rental \
-                 where not exists ( \
-                     select \
-                     from rollup.raw_rental \
-                     where raw_rental.rental_id = stage_rental.rental_id \
-                 ) \
-             ), \
-             deleted as ( \
-                 select \
-                     count(*) as deleted_rentals, \
-                     coalesce(sum(hashint4(raw_rental.rental_id)), 0) as id_change \
-                 from stage_deleted \
-                 inner join rollup.raw_rental \
-                     on raw_rental.rental_id = stage_deleted.rental_id \
-             ) \
-             select \
-                 $1::bigint + staged.new_rentals - deleted.deleted_rentals, \
-                 ($2::bigint + staged.id_change - deleted.id_change)::bigint \
-             from staged \
-             cross join deleted",
-            &[&state.source_rows, &state.source_id_checksum],
-        )
-        .context("working out the mirror's count and id checksum after the changes")?;
-    Ok(Summary {
-        rows: row.get(0),
-        id_checksum: row.get(1),
-    })
+/// Puts the source's block sums into the temporary table source_blocks.
+fn store_source_blocks(tx: &mut Transaction<'_>, blocks: &[Block]) -> Result<()> {
+    let column = |f: fn(&Block) -> i64| blocks.iter().map(f).collect::<Vec<i64>>();
+    let ids: Vec<i32> = blocks.iter().map(|b| b.block).collect();
+    tx.execute(
+        "insert into source_blocks (block, rentals, id_checksum, content_checksum) \
+         select * from unnest($1::integer[], $2::bigint[], $3::bigint[], $4::bigint[])",
+        &[
+            &ids,
+            &column(|b| b.rentals),
+            &column(|b| b.id_checksum),
+            &column(|b| b.content_checksum),
+        ],
+    )
+    .context("storing the source's block sums")?;
+    tx.batch_execute("analyze source_blocks")
+        .context("analyzing source_blocks")?;
+    Ok(())
 }
 
-/// Copies every rental id and row hash from the source, marks the mirror's rentals the source no
-/// longer has as deleted, and stages the rentals the mirror lacks or holds differently (changes
-/// the last_update window missed). Returns the rentals staged.
-fn compare_id_sets(snapshot: &mut Snapshot<'_>, tx: &mut Transaction<'_>) -> Result<u64> {
+/// The blocks whose sums in the source differ from the mirror's with the staged rows and deletes
+/// counted in (a staged row replaces the mirror's row of its id; a staged delete removes it).
+fn differing_blocks(tx: &mut Transaction<'_>) -> Result<Vec<i32>> {
+    let rows = tx
+        .query(
+            &format!(
+                "with \
+                 staged as ( \
+                     select \
+                         stage_rental.rental_id >> {BLOCK_BITS} as block, \
+                         count(*) filter (where raw_rental.rental_id is null) as rentals, \
+                         coalesce(sum(hashint4(stage_rental.rental_id)) \
+                             filter (where raw_rental.rental_id is null), 0) as id_checksum, \
+                         sum(stage_rental.row_hash::bigint - coalesce(raw_rental.row_hash, 0)::bigint) \
+                             as content_checksum \
+                     from stage_rental \
+                     left join rollup.raw_rental \
+                         on raw_rental.rental_id = stage_rental.rental_id \
+                     group by 1 \
+                 ), \
+                 deleted as ( \
+                     select \
+                         raw_rental.rental_id >> {BLOCK_BITS} as block, \
+                         -count(*) as rentals, \
+                         -sum(hashint4(raw_rental.rental_id)) as id_checksum, \
+                         -sum(raw_rental.row_hash::bigint) as content_checksum \
+                     from stage_deleted \
+                     inner join rollup.raw_rental \
+                         on raw_rental.rental_id = stage_deleted.rental_id \
+                     group by 1 \
+                 ), \
+                 expected as ( \
+                     select \
+                         sums.block, \
+                         sum(sums.rentals) as rentals, \
+                         sum(sums.id_checksum) as id_checksum, \
+                         sum(sums.content_checksum) as content_checksum \
+                     from ( \
+                         select \
+                             mirror_blocks.block, \
+                             mirror_blocks.rentals::numeric as rentals, \
+                             mirror_blocks.id_checksum::numeric as id_checksum, \
+                             mirror_blocks.content_checksum::numeric as content_checksum \
+                         from rollup.mirror_blocks \
+                         union all \
+                         select staged.block, staged.rentals, staged.id_checksum, staged.content_checksum \
+                         from staged \
+                         union all \
+                         select deleted.block, deleted.rentals, deleted.id_checksum, deleted.content_checksum \
+                         from deleted \
+                     ) as sums \
+                     group by sums.block \
+                 ) \
+                 select coalesce(expected.block, source_blocks.block) \
+                 from expected \
+                 full join source_blocks \
+                     on source_blocks.block = expected.block \
+                 where (coalesce(expected.rentals, 0), \
+                        coalesce(expected.id_checksum, 0), \
+                        coalesce(expected.content_checksum, 0)) \
+                     is distinct from \
+                       (coalesce(source_blocks.rentals, 0), \
+                        coalesce(source_blocks.id_checksum, 0), \
+                        coalesce(source_blocks.content_checksum, 0)) \
+                 order by 1"
+            ),
+            &[],
+        )
+        .context("comparing the source's block sums with the mirror's")?;
+    Ok(rows.iter().map(|row| row.get(0)).collect())
+}
+
+/// Copies the ids and row hashes of the source's rentals in `blocks`, marks the mirror's rentals
+/// of those blocks the source no longer has as deleted, and stages the rentals the mirror lacks
+/// or holds differently. Returns the rentals staged.
+fn compare_blocks(
+    snapshot: &mut Snapshot<'_>,
+    tx: &mut Transaction<'_>,
+    blocks: &[i32],
+) -> Result<u64> {
     tx.batch_execute(
         "create temporary table source_rental_hash ( \
              rental_id integer not null, \
              row_hash integer not null \
-         ) on commit drop",
+         ) on commit drop; \
+         create temporary table compared_blocks (block integer primary key) on commit drop",
     )
     .context("creating source_rental_hash")?;
+    tx.execute(
+        "insert into compared_blocks select unnest($1::integer[])",
+        &[&blocks],
+    )
+    .context("listing the blocks compared")?;
     snapshot.copy_into(
-        &rental_hash_select(),
+        &block_rows_select(blocks),
         tx,
         "copy source_rental_hash (rental_id, row_hash) from stdin (format binary)",
-        "copying every rental id and row hash into source_rental_hash",
+        "copying the ids and row hashes of the differing blocks into source_rental_hash",
     )?;
-    tx.batch_execute(
+    tx.batch_execute(&format!(
         "analyze source_rental_hash; \
          insert into stage_deleted (rental_id) \
          select raw_rental.rental_id \
-         from rollup.raw_rental \
+         from compared_blocks \
+         inner join rollup.raw_rental \
+             on raw_rental.rental_id >= (compared_blocks.block::bigint << {BLOCK_BITS}) \
+             and raw_rental.rental_id < ((compared_blocks.block::bigint + 1) << {BLOCK_BITS}) \
          where not exists ( \
              select \
              from source_rental_hash \
              where source_rental_hash.rental_id = raw_rental.rental_id \
-         )",
-    )
+         ) \
+         on conflict do nothing"
+    ))
     .context("finding the rentals deleted at the source")?;
     let missing: Vec<i32> = tx
         .query(
@@ -222,12 +290,10 @@ fn compare_id_sets(snapshot: &mut Snapshot<'_>, tx: &mut Transaction<'_>) -> Res
              from source_rental_hash \
              left join rollup.raw_rental \
                  on raw_rental.rental_id = source_rental_hash.rental_id \
-             where (raw_rental.rental_id is null or raw_rental.row_hash <> source_rental_hash.row_hash) \
-                 and not exists ( \
-                     select \
-                     from stage_rental \
-                     where stage_rental.rental_id = source_rental_hash.rental_id \
-                 ) \
+             left join stage_rental \
+                 on stage_rental.rental_id = source_rental_hash.rental_id \
+             where coalesce(stage_rental.row_hash, raw_rental.row_hash) is distinct from \
+                 source_rental_hash.row_hash \
              order by source_rental_hash.rental_id",
             &[],
         )
@@ -253,6 +319,12 @@ fn compare_id_sets(snapshot: &mut Snapshot<'_>, tx: &mut Transaction<'_>) -> Res
             ids.join(",")
         )
     };
+    // a staged row of the window that the comparison copies again is replaced
+    tx.execute(
+        "delete from stage_rental where stage_rental.rental_id = any($1::integer[])",
+        &[&missing],
+    )
+    .context("making room in stage_rental")?;
     let rows = snapshot.copy_rentals(
         &filter,
         tx,
@@ -388,7 +460,57 @@ pub fn apply_rental_changes(tx: &mut Transaction<'_>) -> Result<(u64, u64, u64)>
         )
         .context("counting the changes")?;
     let count = |i: usize| row.get::<_, i64>(i) as u64;
+    update_blocks(tx)?;
     Ok((count(0), count(1), count(2)))
+}
+
+/// Recomputes rollup.mirror_blocks for the blocks the run's changes touched, from the mirror's
+/// rows, then checks that every block now equals the source's: the mirror holds exactly the
+/// source's rentals at the snapshot, or the run stops before anything is committed.
+fn update_blocks(tx: &mut Transaction<'_>) -> Result<()> {
+    tx.batch_execute(&format!(
+        "create temporary table touched_blocks on commit drop as \
+             select distinct rental_change.rental_id >> {BLOCK_BITS} as block \
+             from rental_change; \
+         delete from rollup.mirror_blocks \
+         using touched_blocks \
+         where mirror_blocks.block = touched_blocks.block; \
+         insert into rollup.mirror_blocks (block, rentals, id_checksum, content_checksum) \
+         select \
+             touched_blocks.block, \
+             count(*), \
+             sum(hashint4(raw_rental.rental_id)), \
+             sum(raw_rental.row_hash::bigint) \
+         from touched_blocks \
+         inner join rollup.raw_rental \
+             on raw_rental.rental_id >= (touched_blocks.block::bigint << {BLOCK_BITS}) \
+             and raw_rental.rental_id < ((touched_blocks.block::bigint + 1) << {BLOCK_BITS}) \
+         group by touched_blocks.block"
+    ))
+    .context("updating rollup.mirror_blocks for the blocks changed")?;
+    let differing: i64 = tx
+        .query_one(
+            "select count(*) \
+             from rollup.mirror_blocks \
+             full join source_blocks \
+                 on source_blocks.block = mirror_blocks.block \
+             where (mirror_blocks.block, mirror_blocks.rentals, mirror_blocks.id_checksum, \
+                    mirror_blocks.content_checksum) \
+                 is distinct from \
+                   (source_blocks.block, source_blocks.rentals, source_blocks.id_checksum, \
+                    source_blocks.content_checksum)",
+            &[],
+        )
+        .context("comparing rollup.mirror_blocks with the source's blocks")?
+        .get(0);
+    if differing > 0 {
+        bail!(
+            "after applying the changes, {differing} blocks of rental ids in rollup.raw_rental \
+             differ from the source's; nothing was changed (run `runner migrate rollup \
+             --full-refresh` to copy the source again)"
+        );
+    }
+    Ok(())
 }
 
 /// Replaces rollup.raw_inventory and rollup.raw_film when the source's differ. Returns whether

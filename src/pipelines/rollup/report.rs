@@ -59,8 +59,11 @@ pub struct RefreshReport {
     pub rows_updated: u64,
     /// Rentals gone from the source.
     pub rows_deleted: u64,
-    /// Count and checksum disagreed after the copy, so the id sets were compared.
+    /// Some blocks of rental ids differed from the mirror's beyond the rows read (a change the
+    /// last_update window missed, a delete), so their rows were compared.
     pub checksum_mismatch: bool,
+    /// How many blocks of 256 rental ids were compared row by row.
+    pub blocks_compared: u64,
     /// The inventory or a stocked film's title changed: every week of weekly_film_demand recomputed.
     pub films_changed: bool,
     /// The rollup models changed since the tables were computed: every week recomputed.
@@ -96,9 +99,13 @@ impl RefreshReport {
             ),
             None => "recomputed no week".to_owned(),
         };
-        let mut notes = Vec::new();
+        let mut notes: Vec<&str> = Vec::new();
+        let compared = format!(
+            "{} blocks of rental ids differed: their rows compared",
+            self.blocks_compared
+        );
         if self.checksum_mismatch {
-            notes.push("checksum mismatch: id sets compared");
+            notes.push(compared.as_str());
         }
         if self.films_changed {
             notes.push("inventory or films changed");

@@ -1,6 +1,6 @@
 //! Reads from the Pagila source. One REPEATABLE READ, READ ONLY transaction per run (shared with a
-//! second connection for the count and id checksum), so the rows copied, the checksum and the id
-//! set all describe the same moment. SELECT on rental, inventory and film is all it needs: no
+//! second connection for the block sums), so the rows copied, the block sums and the rows
+//! compared all describe the same moment. SELECT on rental, inventory and film is all it needs: no
 //! temporary table, no function is created there; rows leave with binary
 //! `COPY (select ...) TO STDOUT` into a `COPY ... FROM STDIN` of the rollup database, rentals
 //! through stream.rs, which adds their weeks.
@@ -10,7 +10,7 @@ use std::io::{BufRead, Write};
 use anyhow::{Context, Result, bail};
 use postgres::{Client, IsolationLevel, Transaction};
 
-use super::stream::RentalStream;
+use super::stream::{BLOCK_BITS, RentalStream};
 
 /// The rental columns as the mirror stores them, in `COPY` order: rental_select's, then the
 /// weeks [`RentalStream`] adds.
@@ -18,8 +18,8 @@ pub const RENTAL_COLUMNS: &str = "rental_id, inventory_id, rental_date, return_d
      row_hash, rental_week, return_week, last_event_week";
 
 /// The per-row content hash the mirror stores, computed by the source server only, so it never
-/// has to agree with another server's hash functions: when id sets are compared, a rental whose
-/// hash differs is copied again. hash_record hashes each field with its type's hash function: no
+/// has to agree with another server's hash functions: summed per block of ids and compared with
+/// the mirror's each run, it finds the rentals changed without a new last_update. hash_record hashes each field with its type's hash function: no
 /// text, no time zone.
 const ROW_HASH: &str = "hash_record(row(\
     rental.rental_id::integer, \
@@ -46,11 +46,6 @@ pub fn rental_select(filter: &str) -> String {
     )
 }
 
-/// Every rental's id and row hash: the id sets compared when the checksum disagrees.
-pub fn rental_hash_select() -> String {
-    format!("select rental.rental_id::integer, {ROW_HASH} as row_hash from public.rental")
-}
-
 pub const INVENTORY_SELECT: &str = "select \
         inventory.inventory_id::integer, \
         inventory.film_id::integer, \
@@ -72,32 +67,64 @@ pub struct Summary {
     pub id_checksum: i64,
 }
 
+/// What a block of rental ids (`rental_id >> BLOCK_BITS`) holds: how many rentals, the sum of
+/// their id hashes, the sum of their row hashes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Block {
+    pub block: i32,
+    pub rentals: i64,
+    pub id_checksum: i64,
+    pub content_checksum: i64,
+}
+
+impl Summary {
+    /// The whole table's count and id checksum, from its blocks.
+    pub fn of(blocks: &[Block]) -> Self {
+        Self {
+            rows: blocks.iter().map(|b| b.rentals).sum(),
+            id_checksum: blocks
+                .iter()
+                .fold(0i64, |sum, b| sum.wrapping_add(b.id_checksum)),
+        }
+    }
+}
+
 /// `to_char` format of every timestamp the runner passes around: ISO 8601 in UTC, which
 /// PostgreSQL reads back whatever the session's DateStyle and TimeZone.
 pub const TIMESTAMP_FORMAT: &str = "YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"";
 
-fn summary(tx: &mut Transaction<'_>) -> Result<Summary> {
-    // ID_HASH and the query below name the table rental; keep them together.
-    let row = tx
-        .query_one(
+/// Every block of the rental table with its sums, by block.
+fn blocks(tx: &mut Transaction<'_>) -> Result<Vec<Block>> {
+    // ID_HASH, ROW_HASH and the query below name the table rental; keep them together.
+    let rows = tx
+        .query(
             &format!(
                 "select \
+                     rental.rental_id::integer >> {BLOCK_BITS}, \
                      count(*), \
-                     coalesce(sum({ID_HASH}), 0)::bigint \
-                 from public.rental"
+                     sum({ID_HASH})::bigint, \
+                     sum({ROW_HASH}::bigint)::bigint \
+                 from public.rental \
+                 group by 1 \
+                 order by 1"
             ),
             &[],
         )
-        .context("counting the source's rentals and summing their id hashes")?;
-    Ok(Summary {
-        rows: row.get(0),
-        id_checksum: row.get(1),
-    })
+        .context("summing the source's rentals per block of ids (count, id and row hashes)")?;
+    Ok(rows
+        .iter()
+        .map(|row| Block {
+            block: row.get(0),
+            rentals: row.get(1),
+            id_checksum: row.get(2),
+            content_checksum: row.get(3),
+        })
+        .collect())
 }
 
-/// [`Snapshot::summary`] on a second connection, in the snapshot another exported: the run
-/// counts and checksums the source while it copies and stages the changed rows.
-pub fn summary_in_snapshot(client: &mut Client, snapshot_id: &str) -> Result<Summary> {
+/// [`Snapshot::blocks`] on a second connection, in the snapshot another exported: the run sums
+/// the source's blocks while it copies and stages the changed rows.
+pub fn blocks_in_snapshot(client: &mut Client, snapshot_id: &str) -> Result<Vec<Block>> {
     if !snapshot_id
         .bytes()
         .all(|b| b.is_ascii_hexdigit() || b == b'-')
@@ -114,10 +141,24 @@ pub fn summary_in_snapshot(client: &mut Client, snapshot_id: &str) -> Result<Sum
         "set transaction snapshot '{snapshot_id}'; set local jit = off"
     ))
     .context("sharing the run's snapshot of the source")?;
-    let summary = summary(&mut tx)?;
+    let blocks = blocks(&mut tx)?;
     tx.commit()
         .context("ending the second transaction at the source")?;
-    Ok(summary)
+    Ok(blocks)
+}
+
+/// The ids and row hashes of the source's rentals in `blocks`: what the rows of the blocks whose
+/// sums differ are compared with.
+pub fn block_rows_select(blocks: &[i32]) -> String {
+    let list: Vec<String> = blocks.iter().map(i32::to_string).collect();
+    format!(
+        "select rental.rental_id::integer, {ROW_HASH} as row_hash \
+         from unnest('{{{}}}'::integer[]) as compared (block) \
+         inner join public.rental \
+             on rental.rental_id >= (compared.block::bigint << {BLOCK_BITS}) \
+             and rental.rental_id < ((compared.block::bigint + 1) << {BLOCK_BITS})",
+        list.join(",")
+    )
 }
 
 /// A consistent, read-only view of the source for one run.
@@ -168,13 +209,12 @@ impl<'a> Snapshot<'a> {
         })
     }
 
-    /// Count and id checksum of the source's rental table (one scan; the primary key's index
-    /// alone can answer it).
-    pub fn summary(&mut self) -> Result<Summary> {
-        summary(&mut self.tx)
+    /// The sums of every block of rental ids (one scan of the rental table).
+    pub fn blocks(&mut self) -> Result<Vec<Block>> {
+        blocks(&mut self.tx)
     }
 
-    /// Exports the snapshot for [`summary_in_snapshot`] on another connection; None on a
+    /// Exports the snapshot for [`blocks_in_snapshot`] on another connection; None on a
     /// standby, which cannot export snapshots.
     pub fn export(&mut self) -> Result<Option<String>> {
         if self.in_recovery {

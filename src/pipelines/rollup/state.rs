@@ -104,7 +104,8 @@ pub fn write_state(
              last_first_recomputed_week = $13::text::date, \
              last_weeks_recomputed = $14, \
              last_film_rows_recomputed = $15, \
-             models_checksum = $16",
+             models_checksum = $16, \
+             last_blocks_compared = $17",
         &[
             &report.watermark,
             &summary.rows,
@@ -122,6 +123,7 @@ pub fn write_state(
             &(report.weeks_recomputed as i32),
             &as_i64(report.film_rows_recomputed),
             &models_checksum,
+            &as_i64(report.blocks_compared),
         ],
     )
     .context("writing rollup.refresh_state")?;
@@ -161,6 +163,7 @@ pub fn status(client: &mut Client) -> Result<Option<serde_json::Value>> {
                      to_char(refresh_state.last_first_recomputed_week, '{DATE_FORMAT}'), \
                      refresh_state.last_weeks_recomputed, \
                      refresh_state.last_film_rows_recomputed, \
+                     refresh_state.last_blocks_compared, \
                      to_char(series.first_week, '{DATE_FORMAT}'), \
                      to_char(series.last_week, '{DATE_FORMAT}'), \
                      series.weeks \
@@ -197,11 +200,12 @@ pub fn status(client: &mut Client) -> Result<Option<serde_json::Value>> {
             "first_recomputed_week": row.get::<_, Option<String>>(12),
             "weeks_recomputed": row.get::<_, Option<i32>>(13),
             "film_rows_recomputed": row.get::<_, Option<i64>>(14),
+            "blocks_compared": row.get::<_, Option<i64>>(15),
         },
         "series": {
-            "first_week": row.get::<_, Option<String>>(15),
-            "last_week": row.get::<_, Option<String>>(16),
-            "weeks": row.get::<_, i64>(17),
+            "first_week": row.get::<_, Option<String>>(16),
+            "last_week": row.get::<_, Option<String>>(17),
+            "weeks": row.get::<_, i64>(18),
         },
     })))
 }

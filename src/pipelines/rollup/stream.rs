@@ -22,6 +22,10 @@ const SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";
 
 const USECS_PER_DAY: i64 = 86_400_000_000;
 
+/// A block of rental ids is `rental_id >> BLOCK_BITS`: 256 ids (a floor division, also for
+/// negative ids), the unit in which the mirror is compared with the source.
+pub const BLOCK_BITS: i32 = 8;
+
 /// The Monday of the week holding an instant, as PostgreSQL's date: days since 2000-01-01.
 /// `usecs` is a timestamptz as PostgreSQL sends it: microseconds since 2000-01-01 00:00 UTC.
 /// Weeks start Monday 00:00 UTC, so this is `date_trunc('week', ts at time zone 'UTC')::date`:
@@ -98,6 +102,9 @@ pub struct RentalStream {
     pub last_update_max: Option<i64>,
     /// (film, week as days since 2000-01-01) -> events; empty unless tallying.
     pub events: HashMap<(Option<i32>, i32), WeekEvents>,
+    /// Block of ids (`rental_id >> 8`) -> (rentals, sum of id hashes, sum of row hashes): the
+    /// mirror's rollup.mirror_blocks; empty unless tallying.
+    pub blocks: HashMap<i32, (i64, i64, i64)>,
 }
 
 impl RentalStream {
@@ -112,6 +119,7 @@ impl RentalStream {
             id_checksum: 0,
             last_update_max: None,
             events: HashMap::new(),
+            blocks: HashMap::new(),
         }
     }
 
@@ -199,7 +207,7 @@ impl RentalStream {
     ) -> Result<()> {
         let int4 = |i: usize| fields[i].map(be_i32);
         let int8 = |i: usize| fields[i].map(be_i64);
-        let (Some(rental_id), Some(inventory_id), Some(rental_date), Some(_row_hash)) = (
+        let (Some(rental_id), Some(inventory_id), Some(rental_date), Some(row_hash)) = (
             int4(RENTAL_ID),
             int4(INVENTORY_ID),
             int8(RENTAL_DATE),
@@ -230,6 +238,10 @@ impl RentalStream {
         let Some(film_of_copy) = &self.film_of_copy else {
             return Ok(());
         };
+        let block = self.blocks.entry(rental_id >> BLOCK_BITS).or_default();
+        block.0 += 1;
+        block.1 = block.1.wrapping_add(i64::from(hashint4(rental_id)));
+        block.2 = block.2.wrapping_add(i64::from(row_hash));
         let film = film_of_copy.get(&inventory_id).copied();
         let rented = self.events.entry((film, rental_week)).or_default();
         rented.rentals_started += 1;
