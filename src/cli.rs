@@ -200,6 +200,17 @@ pub struct RollupArgs {
         value_name = "SECONDS"
     )]
     pub lookback: u64,
+
+    /// Take the full path when an incremental run would read again more than this percent of
+    /// the mirror's rentals (changes far back); 100: never
+    #[arg(
+        long,
+        env = "RUNNER_FULL_PATH_PERCENT",
+        default_value_t = 50,
+        value_parser = clap::value_parser!(u8).range(1..=100),
+        value_name = "PERCENT"
+    )]
+    pub full_path_percent: u8,
 }
 
 /// How to reach the databases. Every option also reads an environment variable.

@@ -311,6 +311,7 @@ fn options(full_refresh: bool, lookback_seconds: u64) -> RefreshOptions {
     RefreshOptions {
         full_refresh,
         lookback_seconds,
+        full_path_percent: None,
         fail_before_commit: false,
         guards: None,
     }
@@ -522,7 +523,8 @@ fn a_source_role_with_only_select_on_the_three_tables_is_enough() {
         )
         .unwrap();
     let mut cmd = runner_for(None, Some(&rollup));
-    cmd.env("PAGILA_DATABASE_URL", &reader_url);
+    cmd.env("PAGILA_DATABASE_URL", &reader_url)
+        .env("RUNNER_FULL_PATH_PERCENT", "100");
     let ran = run_ok(cmd.args(["migrate", "rollup"]));
     assert!(ran.stderr.contains("1 updated, 1 deleted"), "{ran}");
     assert_exact(
@@ -635,6 +637,7 @@ fn a_run_that_fails_before_its_commit_leaves_the_previous_state() {
             &RefreshOptions {
                 full_refresh,
                 lookback_seconds: 3600,
+                full_path_percent: None,
                 fail_before_commit: true,
                 guards: None,
             },
@@ -814,6 +817,68 @@ fn hidden_changes_are_found_by_their_blocks() {
     );
 }
 
+/// A change that reaches back to a week after which more than --full-path-percent of the rentals
+/// were rented makes the run take the full path (and say why); a change near the end does not.
+/// The fixture's weeks from 2022-07-25 hold 9,053 of its 16,044 rentals (56%), from 2022-08-15
+/// 4,348 (27%) (counted with date_trunc on the fixture's rental dates).
+#[test]
+fn changes_reaching_far_back_take_the_full_path() {
+    let source = pagila_source("pagila_far", true);
+    let rollup = PgDb::unique("rollup_far");
+    migrate(&source, &rollup);
+    let mut src = source.client();
+    let mut dst = rollup.client();
+    // A rental of the week of 2022-08-01 moved back a week, into 2022-07-25.
+    src.batch_execute(
+        "update public.rental set rental_date = rental_date - interval '7 days' \
+         where rental_id = (select min(rental_id) from public.rental \
+             where rental_date >= '2022-08-01' and rental_date < '2022-08-08')",
+    )
+    .unwrap();
+    let ran = migrate(&source, &rollup);
+    assert!(ran.stderr.contains("taking the full path"), "{ran}");
+    let details = status_details(&source, &rollup);
+    let last = &details["last_run"];
+    assert_eq!(last["mode"], "full", "{details}");
+    let reason = last["full_path_reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("week of 2022-07-25") && reason.contains("9053 of the mirror's 16044"),
+        "{details}"
+    );
+    assert_exact(&mut src, &mut dst, "after the full path");
+    // The same near the end (into 2022-08-15: 27%): incremental. With --full-path-percent 100,
+    // never the full path.
+    src.batch_execute(
+        "update public.rental set rental_date = rental_date - interval '7 days' \
+         where rental_id = (select min(rental_id) from public.rental \
+             where rental_date >= '2022-08-22')",
+    )
+    .unwrap();
+    let ran = migrate(&source, &rollup);
+    assert!(!ran.stderr.contains("full path"), "{ran}");
+    let details = status_details(&source, &rollup);
+    assert_eq!(details["last_run"]["mode"], "incremental", "{details}");
+    assert!(
+        details["last_run"]["full_path_reason"].is_null(),
+        "{details}"
+    );
+    src.batch_execute(
+        "update public.rental set rental_date = rental_date - interval '7 days' \
+         where rental_id = (select min(rental_id) from public.rental \
+             where rental_date >= '2022-07-25' and rental_date < '2022-08-01')",
+    )
+    .unwrap();
+    run_ok(runner_with_source(None, &rollup, &source).args([
+        "migrate",
+        "rollup",
+        "--full-path-percent",
+        "100",
+    ]));
+    let details = status_details(&source, &rollup);
+    assert_eq!(details["last_run"]["mode"], "incremental", "{details}");
+    assert_exact(&mut src, &mut dst, "after the incremental run");
+}
+
 /// A rollup loaded before V2__mirror_blocks.sql: the migration sums the mirror's own rows, and
 /// the next run compares no block (nothing changed) and finds a hidden update as usual.
 #[test]
@@ -824,9 +889,11 @@ fn v2_gives_a_mirror_loaded_before_it_its_block_sums() {
     let mut dst = rollup.client();
     // The database as V1 left it, with the mirror loaded.
     dst.batch_execute(
-        "drop table rollup.mirror_blocks; \
+        "drop function rollup.check_from_week(); \
+         alter table rollup.refresh_state drop column last_full_path_reason; \
+         drop table rollup.mirror_blocks; \
          alter table rollup.refresh_state drop column last_blocks_compared; \
-         delete from refinery_schema_history where version = 2",
+         delete from refinery_schema_history where version >= 2",
     )
     .unwrap();
     let mut src = source.client();
@@ -836,12 +903,178 @@ fn v2_gives_a_mirror_loaded_before_it_its_block_sums() {
          set session_replication_role = origin",
     )
     .unwrap();
-    let ran = migrate(&source, &rollup);
+    let ran = run_ok(
+        runner_with_source(None, &rollup, &source)
+            .env("RUNNER_FULL_PATH_PERCENT", "100")
+            .args(["migrate", "rollup"]),
+    );
     assert!(ran.stderr.contains("V2__mirror_blocks"), "{ran}");
     let details = status_details(&source, &rollup);
     assert_eq!(details["last_run"]["blocks_compared"], 1, "{details}");
     assert_eq!(details["last_run"]["rows_updated"], 1, "{details}");
     assert_exact(&mut src, &mut dst, "after V2 and a hidden update");
+}
+
+/// Rows a rollup check finds, run as its file says, inside a transaction that first applies
+/// `damage` and sets `runner.check_from_week` (None: unset, every week), then rolls back.
+fn check_rows(dst: &mut Client, check: &str, damage: &str, from_week: Option<&str>) -> u64 {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations/rollup/checks")
+        .join(format!("{check}.sql"));
+    let sql = std::fs::read_to_string(&path).unwrap();
+    let mut tx = dst.transaction().unwrap();
+    tx.batch_execute(damage).unwrap();
+    if let Some(week) = from_week {
+        tx.execute(
+            "select set_config('runner.check_from_week', $1, true)",
+            &[&week],
+        )
+        .unwrap();
+    }
+    let rows = tx
+        .query(&format!("select count(*) from ({sql}) as found"), &[])
+        .unwrap_or_else(|e| panic!("{check}: {e:?}"));
+    let found: i64 = rows[0].get(0);
+    tx.rollback().unwrap();
+    found as u64
+}
+
+/// Each rollup check finds the damage it guards against (on the fixture's 29 weeks,
+/// 2022-02-14..2022-08-29), over every week (`runner check`) and when a run's scope
+/// (`rollup.check_from_week()`) covers the damaged week, and does not look before the scope:
+/// the weeks before a run's first recomputed week are the ones the last run checked.
+#[test]
+fn every_rollup_check_finds_its_damage_in_scope() {
+    let source = pagila_source("pagila_checks", true);
+    let rollup = PgDb::unique("rollup_checks");
+    migrate(&source, &rollup);
+    let mut dst = rollup.client();
+    let undamaged = "select 1";
+    for check in [
+        "keys_weekly_rentals",
+        "keys_weekly_film_demand",
+        "keys_int_weekly_events",
+        "film_rows_sum_to_weekly",
+        "outstanding_recurrence",
+        "totals_match_mirror",
+        "weeks_without_gaps",
+    ] {
+        for from in [None, Some("2022-02-14"), Some("2022-08-29")] {
+            assert_eq!(
+                check_rows(&mut dst, check, undamaged, from),
+                0,
+                "{check} from {from:?}"
+            );
+        }
+    }
+    // (check, damage to week 2022-08-01, scope that covers it, scope after it)
+    let cases = [
+        (
+            "keys_weekly_rentals",
+            "alter table rollup.weekly_rentals drop constraint weekly_rentals_pkey; \
+             insert into rollup.weekly_rentals select * from rollup.weekly_rentals \
+             where week_beginning = '2022-08-01'",
+        ),
+        (
+            "keys_weekly_film_demand",
+            "alter table rollup.weekly_film_demand drop constraint weekly_film_demand_pkey; \
+             insert into rollup.weekly_film_demand select * from rollup.weekly_film_demand \
+             where week_beginning = '2022-08-01' and film_id = 1",
+        ),
+        (
+            "keys_int_weekly_events",
+            "insert into rollup.int_weekly_events select * from rollup.int_weekly_events \
+             where week_beginning = '2022-08-01' limit 1",
+        ),
+        (
+            "film_rows_sum_to_weekly",
+            "update rollup.weekly_film_demand set returned_rentals = returned_rentals + 1 \
+             where week_beginning = '2022-08-01' and film_id = 1",
+        ),
+        // breaks the recurrence in 2022-08-01 and 2022-08-08
+        (
+            "outstanding_recurrence",
+            "update rollup.weekly_rentals set outstanding_rentals = outstanding_rentals + 1 \
+             where week_beginning = '2022-08-01'",
+        ),
+        // a rental rented that week gone from the mirror (its block sums kept: see below)
+        (
+            "totals_match_mirror",
+            "delete from rollup.raw_rental where rental_id = ( \
+                 select min(rental_id) from rollup.raw_rental where rental_week = '2022-08-01')",
+        ),
+    ];
+    for (check, damage) in cases {
+        assert!(
+            check_rows(&mut dst, check, damage, None) > 0,
+            "{check} over every week"
+        );
+        assert!(
+            check_rows(&mut dst, check, damage, Some("2022-08-01")) > 0,
+            "{check} from the damaged week"
+        );
+        assert_eq!(
+            check_rows(&mut dst, check, damage, Some("2022-08-15")),
+            0,
+            "{check} from two weeks after the damage"
+        );
+    }
+    // The mirror's total is checked whatever the scope.
+    let miscounted = "update rollup.mirror_blocks set rentals = rentals + 1 where block = 0";
+    for from in [None, Some("2022-08-29")] {
+        assert!(
+            check_rows(&mut dst, "totals_match_mirror", miscounted, from) > 0,
+            "totals_match_mirror from {from:?}"
+        );
+    }
+    // The last week gone: found whatever the scope (a run's scope includes the last week).
+    let last_gone = "delete from rollup.weekly_film_demand where week_beginning = '2022-08-29'; \
+                     delete from rollup.weekly_rentals where week_beginning = '2022-08-29'";
+    for from in [None, Some("2022-08-22")] {
+        assert!(
+            check_rows(&mut dst, "weeks_without_gaps", last_gone, from) > 0,
+            "weeks_without_gaps from {from:?}"
+        );
+    }
+    // The first week gone: found when the scope starts at or before it, as a run's does when a
+    // change could move it.
+    let first_gone = "delete from rollup.weekly_film_demand where week_beginning = '2022-02-14'; \
+                      delete from rollup.weekly_rentals where week_beginning = '2022-02-14'";
+    assert!(check_rows(&mut dst, "weeks_without_gaps", first_gone, None) > 0);
+    assert!(
+        check_rows(
+            &mut dst,
+            "weeks_without_gaps",
+            first_gone,
+            Some("2022-02-14")
+        ) > 0
+    );
+    assert_eq!(
+        check_rows(
+            &mut dst,
+            "weeks_without_gaps",
+            first_gone,
+            Some("2022-08-01")
+        ),
+        0
+    );
+    // A gap in the middle: found whatever the scope.
+    let gap = "delete from rollup.weekly_film_demand where week_beginning = '2022-05-02'; \
+               delete from rollup.weekly_rentals where week_beginning = '2022-05-02'";
+    assert!(check_rows(&mut dst, "weeks_without_gaps", gap, Some("2022-08-29")) > 0);
+    // And `runner check rollup` fails on damage, naming the check.
+    dst.batch_execute(
+        "update rollup.weekly_film_demand set returned_rentals = returned_rentals + 1 \
+         where week_beginning = '2022-08-01' and film_id = 1",
+    )
+    .unwrap();
+    let checked = runner_with_source(None, &rollup, &source)
+        .args(["check", "rollup"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&checked.stdout);
+    assert!(!checked.status.success(), "{stdout}");
+    assert!(stdout.contains("film_rows_sum_to_weekly"), "{stdout}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1090,6 +1323,7 @@ fn property_every_run_equals_a_full_recompute() {
     ];
     let mut runs = 0;
     let mut checksum_runs = 0;
+    let mut full_paths = 0;
     let (mut in_runs, mut in_checks, mut in_changes) = (
         std::time::Duration::ZERO,
         std::time::Duration::ZERO,
@@ -1129,8 +1363,14 @@ fn property_every_run_equals_a_full_recompute() {
             }
             in_changes += started.elapsed();
             let started = std::time::Instant::now();
-            let report: RefreshReport = refresh_with(&mut src, &mut dst, &options(false, lookback))
+            // Every third case lets a run whose changes reach back far take the full path.
+            let mut run_options = options(false, lookback);
+            if case % 3 == 1 {
+                run_options.full_path_percent = Some(50);
+            }
+            let report: RefreshReport = refresh_with(&mut src, &mut dst, &run_options)
                 .unwrap_or_else(|e| panic!("case {case} batch {batch}: {e:#}\n{}", log.join("\n")));
+            full_paths += usize::from(report.full_path_reason.is_some());
             in_runs += started.elapsed();
             let started = std::time::Instant::now();
             runs += 1;
@@ -1148,6 +1388,8 @@ fn property_every_run_equals_a_full_recompute() {
     // The deletes, the hidden updates and the late inserts outside a short lookback did go
     // through the block comparison.
     assert!(checksum_runs > 10, "{checksum_runs} runs compared blocks");
+    // Some runs took the full path instead, and their tables are exact too.
+    assert!(full_paths > 5, "{full_paths} runs took the full path");
 }
 
 /// The rollup's logic is its models: when one changes, the next run recomputes every week (and
@@ -1159,9 +1401,11 @@ fn a_changed_rollup_model_recomputes_every_week() {
     let source = pagila_source("pagila_model", true);
     let rollup = PgDb::unique("rollup_model");
     let dir = migrations_with("rollup", &[]);
+    // Every week recomputed from the mirror, not the full path a change this far back would take.
     let runner = || {
         let mut cmd = runner_with_source(None, &rollup, &source);
-        cmd.env("RUNNER_MIGRATIONS_DIR", dir.path());
+        cmd.env("RUNNER_MIGRATIONS_DIR", dir.path())
+            .env("RUNNER_FULL_PATH_PERCENT", "100");
         cmd
     };
     run_ok(runner().args(["migrate", "rollup"]));

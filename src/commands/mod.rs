@@ -58,6 +58,7 @@ pub fn pipeline(
             refresh: rollup.map(|r| RefreshOptions {
                 full_refresh: r.full_refresh,
                 lookback_seconds: r.lookback,
+                full_path_percent: Some(r.full_path_percent),
                 fail_before_commit: false,
                 guards,
             }),

@@ -5,6 +5,7 @@ select
     int_weekly_events.week_beginning,
     count(*) as rows_found
 from rollup.int_weekly_events
+where int_weekly_events.week_beginning >= rollup.check_from_week()
 group by
     int_weekly_events.film_id,
     int_weekly_events.week_beginning

@@ -20,9 +20,19 @@ const EVENTS: &str = "int_weekly_events";
 const WEEKLY_RENTALS: &str = "weekly_rentals";
 const WEEKLY_FILM_DEMAND: &str = "weekly_film_demand";
 
+/// What [`merge`] did: the run's report, or nothing yet because the full path is cheaper (why).
+pub enum Merged {
+    Done(Box<RefreshReport>),
+    FullPathCheaper(String),
+}
+
 /// Applies the staged changes to the mirror, recomputes and writes the weeks they touched,
 /// deletes the weeks outside the series, and writes the state row. `models` are the rollup's
-/// (their `strategy` says how each table is written). Returns what the run did.
+/// (their `strategy` says how each table is written). Returns what the run did, or, for an
+/// incremental run whose changes reach back so far that a full build costs less, that (with the
+/// mirror changed but no table written: the caller loads everything again in the same
+/// transaction). `full_path_reason` is why a full load replaced an incremental run.
+#[allow(clippy::too_many_arguments)]
 pub fn merge(
     tx: &mut Transaction<'_>,
     mode: Mode,
@@ -31,7 +41,8 @@ pub fn merge(
     watermark: &str,
     options: &RefreshOptions,
     models: &[Model],
-) -> Result<RefreshReport> {
+    full_path_reason: Option<String>,
+) -> Result<Merged> {
     let full = mode == Mode::Full;
     let (inserted, updated, deleted, films_changed) = if full {
         (loaded.rows_read, 0, 0, true)
@@ -86,10 +97,12 @@ pub fn merge(
             plan.film_from_week = plan.first_week.clone();
         }
         // The events of the weeks either table recomputes, before the tables read them.
-        let from = match (&plan.from_week, &plan.film_from_week) {
-            (Some(a), Some(b)) => Some(a.min(b).clone()),
-            (a, b) => a.clone().or_else(|| b.clone()),
-        };
+        let from = earliest(&plan.from_week, &plan.film_from_week);
+        if let (Some(from), Some(percent)) = (&from, options.full_path_percent)
+            && let Some(reason) = too_far(tx, from, percent)?
+        {
+            return Ok(Merged::FullPathCheaper(reason));
+        }
         timed("recomputed rollup.int_weekly_events", || {
             write_rows(tx, events, &plan, from.as_ref())?;
             // Before the weekly tables read them: the events of weeks the series no longer
@@ -135,6 +148,16 @@ pub fn merge(
         (Some(first), Some(last)) => weeks_between(tx, first, last)?,
         _ => 0,
     };
+    // The data checks examine the weeks recomputed and the last week (whose bound they compare
+    // with the mirror's); a full load's, every week.
+    let check_from_week = if full {
+        None
+    } else {
+        earliest(
+            &earliest(&plan.from_week, &plan.film_from_week),
+            &plan.last_week,
+        )
+    };
     let report = RefreshReport {
         mode,
         watermark: watermark.to_owned(),
@@ -154,6 +177,8 @@ pub fn merge(
         first_week: plan.first_week.clone(),
         last_week: plan.last_week.clone(),
         weeks,
+        check_from_week,
+        full_path_reason,
     };
     write_state(
         tx,
@@ -163,7 +188,46 @@ pub fn merge(
         &report,
         options,
     )?;
-    Ok(report)
+    Ok(Merged::Done(Box::new(report)))
+}
+
+/// Why recomputing from `from` would cost more than a full build, if it would: the share of the
+/// mirror's rentals rented from that week on (summed from the stored events, an index range of
+/// rollup.int_weekly_events; rentals rented before and returned after are read too, so it
+/// errs low) above `percent` (`--full-path-percent`, 50 by default: measured at 5 million
+/// rentals, recomputing from the mirror costs about 25 s per 5 million rentals read again and a
+/// full build about 16 s, so they break even near 60%; bench/README.md, "Rollup").
+fn too_far(tx: &mut Transaction<'_>, from: &str, percent: u8) -> Result<Option<String>> {
+    let row = tx
+        .query_one(
+            "select \
+                 (select coalesce(sum(mirror_blocks.rentals), 0)::bigint from rollup.mirror_blocks), \
+                 (select coalesce(sum(int_weekly_events.rentals_started), 0)::bigint \
+                  from rollup.int_weekly_events \
+                  where int_weekly_events.week_beginning >= $1::text::date)",
+            &[&from],
+        )
+        .context("estimating the rentals to read again")?;
+    let (rentals, from_there): (i64, i64) = (row.get(0), row.get(1));
+    if rentals == 0 {
+        return Ok(None);
+    }
+    let share = 100.0 * from_there as f64 / rentals as f64;
+    Ok((share > f64::from(percent)).then(|| {
+        format!(
+            "the changes reach back to the week of {from}: recomputing from there reads about \
+             {from_there} of the mirror's {rentals} rentals ({share:.0}%, more than \
+             --full-path-percent {percent})"
+        )
+    }))
+}
+
+/// The earlier of two weeks (`YYYY-MM-DD` strings order as dates), either possibly absent.
+fn earliest(a: &Option<String>, b: &Option<String>) -> Option<String> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b).clone()),
+        (a, b) => a.clone().or_else(|| b.clone()),
+    }
 }
 
 /// One checksum of the rollup models applied (`runner_models`): the logic the tables are

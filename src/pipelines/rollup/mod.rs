@@ -42,6 +42,7 @@ use crate::engine::db::settings::PgSettings;
 use crate::engine::drill;
 use crate::engine::history::{Run, StepOutcome};
 use crate::engine::models::Model;
+use merge::Merged;
 pub use report::{Mode, RefreshOptions, RefreshReport};
 
 mod embedded {
@@ -152,6 +153,10 @@ fn status_lines(json: &serde_json::Value) -> Vec<String> {
     } else {
         String::new()
     };
+    let full_path = match last["full_path_reason"].as_str() {
+        Some(reason) => format!("; {reason}: took the full path"),
+        None => String::new(),
+    };
     vec![
         format!(
             "source: {} rentals at watermark {} (latest last_update read {})",
@@ -160,7 +165,7 @@ fn status_lines(json: &serde_json::Value) -> Vec<String> {
             text(&json["last_update_max"])
         ),
         format!(
-            "last run: {} at {}: read {} rows: {} inserted, {} updated, {} deleted; {recomputed}{compared}",
+            "last run: {} at {}: read {} rows: {} inserted, {} updated, {} deleted; {recomputed}{compared}{full_path}",
             text(&last["mode"]),
             text(&last["finished_at"]),
             text(&last["rows_read"]),
@@ -270,9 +275,31 @@ fn run(
         )?,
     };
     let watermark = snapshot.taken_at.clone();
+    let report = match merge::merge(
+        &mut tx, mode, &loaded, &state, &watermark, options, models, None,
+    )? {
+        Merged::Done(report) => *report,
+        // The changes reach so far back that recomputing from the mirror would cost more than
+        // loading it again: the full path, in the same snapshot and transaction.
+        Merged::FullPathCheaper(reason) => {
+            tracing::info!("rollup: {reason}: taking the full path");
+            let loaded = full_load::load_full(&mut snapshot, &mut tx)?;
+            match merge::merge(
+                &mut tx,
+                Mode::Full,
+                &loaded,
+                &state,
+                &watermark,
+                options,
+                models,
+                Some(reason),
+            )? {
+                Merged::Done(report) => *report,
+                Merged::FullPathCheaper(_) => unreachable!("a full load merges every week"),
+            }
+        }
+    };
     snapshot.finish()?;
-
-    let report = merge::merge(&mut tx, mode, &loaded, &state, &watermark, options, models)?;
     drill::point("rollup:before-commit");
     // A source emptied or cut (a truncated table, a restore gone wrong) would empty the rollup:
     // the mirror's rentals against the last run's (none to compare with before the first).
@@ -286,7 +313,14 @@ fn run(
                 loaded.summary.rows as u64,
             )])
         });
-    audit(&mut tx, checks, shrink)?;
+    if let Some(week) = &report.check_from_week {
+        tx.execute(
+            "select set_config('runner.check_from_week', $1, true)",
+            &[week],
+        )
+        .context("setting runner.check_from_week for the data checks")?;
+    }
+    audit(&mut tx, checks, shrink, report.check_from_week.as_deref())?;
     if options.fail_before_commit {
         anyhow::bail!("failing before the commit, as asked (test hook)");
     }
@@ -302,14 +336,19 @@ fn audit(
     tx: &mut postgres::Transaction<'_>,
     checks: &[Check],
     shrink: Option<CheckResult>,
+    from_week: Option<&str>,
 ) -> Result<()> {
     let mut results =
         check_engine::run_checks_with(|sql, sample| query_check(tx, sql, sample), checks, &[])?;
     results.extend(shrink);
     check_engine::gate(NAME, &results, "committed")?;
     if !checks.is_empty() {
+        let scope = match from_week {
+            Some(week) => format!("the weeks from {week}"),
+            None => "every week".to_owned(),
+        };
         tracing::info!(
-            "rollup: {} data checks passed before the commit",
+            "rollup: {} data checks passed before the commit ({scope})",
             results.len()
         );
     }

@@ -19,6 +19,9 @@ pub struct RefreshOptions {
     pub full_refresh: bool,
     /// Seconds before the watermark whose changes are read again (`--lookback`).
     pub lookback_seconds: u64,
+    /// An incremental run that would read again more than this percent of the mirror's rentals
+    /// takes the full path instead (`--full-path-percent`); `None`: never.
+    pub full_path_percent: Option<u8>,
     /// For tests: fail after all the work, just before the commit.
     #[doc(hidden)]
     pub fail_before_commit: bool,
@@ -78,6 +81,12 @@ pub struct RefreshReport {
     pub first_week: Option<String>,
     pub last_week: Option<String>,
     pub weeks: u64,
+    /// The first week the data checks examined (`rollup.check_from_week()`): the first week
+    /// recomputed, at the latest the last week; `None` (every week) for a full load.
+    pub check_from_week: Option<String>,
+    /// Why a full load replaced an incremental run (its changes reached back so far that a full
+    /// build cost less); `None` otherwise.
+    pub full_path_reason: Option<String>,
 }
 
 impl RefreshReport {
@@ -109,6 +118,9 @@ impl RefreshReport {
         }
         if self.films_changed {
             notes.push("inventory or films changed");
+        }
+        if let Some(reason) = &self.full_path_reason {
+            notes.push(reason.as_str());
         }
         if self.models_changed {
             notes.push("models changed: every week recomputed");

@@ -105,7 +105,8 @@ pub fn write_state(
              last_weeks_recomputed = $14, \
              last_film_rows_recomputed = $15, \
              models_checksum = $16, \
-             last_blocks_compared = $17",
+             last_blocks_compared = $17, \
+             last_full_path_reason = $18",
         &[
             &report.watermark,
             &summary.rows,
@@ -124,6 +125,7 @@ pub fn write_state(
             &as_i64(report.film_rows_recomputed),
             &models_checksum,
             &as_i64(report.blocks_compared),
+            &report.full_path_reason,
         ],
     )
     .context("writing rollup.refresh_state")?;
@@ -164,6 +166,7 @@ pub fn status(client: &mut Client) -> Result<Option<serde_json::Value>> {
                      refresh_state.last_weeks_recomputed, \
                      refresh_state.last_film_rows_recomputed, \
                      refresh_state.last_blocks_compared, \
+                     refresh_state.last_full_path_reason, \
                      to_char(series.first_week, '{DATE_FORMAT}'), \
                      to_char(series.last_week, '{DATE_FORMAT}'), \
                      series.weeks \
@@ -201,11 +204,12 @@ pub fn status(client: &mut Client) -> Result<Option<serde_json::Value>> {
             "weeks_recomputed": row.get::<_, Option<i32>>(13),
             "film_rows_recomputed": row.get::<_, Option<i64>>(14),
             "blocks_compared": row.get::<_, Option<i64>>(15),
+            "full_path_reason": row.get::<_, Option<String>>(16),
         },
         "series": {
-            "first_week": row.get::<_, Option<String>>(16),
-            "last_week": row.get::<_, Option<String>>(17),
-            "weeks": row.get::<_, i64>(18),
+            "first_week": row.get::<_, Option<String>>(17),
+            "last_week": row.get::<_, Option<String>>(18),
+            "weeks": row.get::<_, i64>(19),
         },
     })))
 }
