@@ -7,16 +7,16 @@
 //! block sums, recording each change in the temporary table rental_change for the plan.
 
 use anyhow::{Context, Result, bail};
-use postgres::{Client, Transaction};
+use postgres::Transaction;
 
 use super::report::timed;
 use super::source::{
     Block, FILM_SELECT, INVENTORY_SELECT, Snapshot, Summary, TIMESTAMP_FORMAT, block_rows_select,
-    blocks_in_snapshot,
 };
 use super::stream::{BLOCK_BITS, RentalStream};
 
-/// Above this many rentals to fetch by id after a block comparison, copy the whole table instead.
+/// Above this many rentals to fetch by id (changed, or differing after a block comparison), scan
+/// the table instead.
 const MAX_FETCH_BY_ID: usize = 100_000;
 
 /// What the load step found, for the merge step and the report.
@@ -40,7 +40,6 @@ pub struct Loaded {
 /// [`apply_small_table_changes`].
 pub fn load_changes(
     snapshot: &mut Snapshot<'_>,
-    second_source: Option<&mut Client>,
     tx: &mut Transaction<'_>,
     lookback_seconds: u64,
 ) -> Result<Loaded> {
@@ -72,37 +71,39 @@ pub fn load_changes(
          create temporary table source_blocks (like rollup.mirror_blocks) on commit drop",
     )
     .context("creating the staging tables")?;
-    // With a second connection, the source sums its blocks while this one copies and stages the
-    // changed rows: the two scans overlap.
-    let snapshot_id = match &second_source {
-        Some(_) => snapshot.export()?,
-        None => None,
+    // One scan of the source sums its blocks and counts their rentals changed since read_since;
+    // those are then copied from the blocks that have any, through the primary key (or, when
+    // that would read more than a scan, by a second scan for last_update).
+    let blocks = timed(
+        "summed the source's blocks and counted the changed rentals",
+        || snapshot.blocks(&read_since),
+    )?;
+    let changed: Vec<i32> = blocks
+        .iter()
+        .filter(|b| b.changed > 0)
+        .map(|b| b.block)
+        .collect();
+    let since = format!("rental.last_update >= '{read_since}'::timestamptz");
+    let filter = if changed.len() > MAX_FETCH_BY_ID >> BLOCK_BITS {
+        format!("where {since}")
+    } else {
+        format!("{} and {since}", in_blocks(&changed))
     };
-    let (mut rows_read, blocks) = std::thread::scope(|scope| -> Result<(u64, Vec<Block>)> {
-        let summing = second_source
-            .zip(snapshot_id)
-            .map(|(client, id)| scope.spawn(move || blocks_in_snapshot(client, &id)));
-        let rows_read = timed("copied the changed rentals", || {
+    let mut rows_read = if changed.is_empty() {
+        0
+    } else {
+        timed("copied the changed rentals", || {
             snapshot.copy_rentals(
-                &format!("where rental.last_update >= '{read_since}'::timestamptz"),
+                &filter,
                 tx,
                 "stage_rental",
                 "",
                 &mut RentalStream::new(None),
             )
-        })?;
-        tx.batch_execute("analyze stage_rental")
-            .context("analyzing stage_rental")?;
-        let blocks = match summing {
-            Some(thread) => timed("waited for the source's block sums", || {
-                thread
-                    .join()
-                    .map_err(|_| anyhow::anyhow!("the block-summing thread panicked"))?
-            })?,
-            None => timed("summed the source's blocks", || snapshot.blocks())?,
-        };
-        Ok((rows_read, blocks))
-    })?;
+        })?
+    };
+    tx.batch_execute("analyze stage_rental")
+        .context("analyzing stage_rental")?;
     store_source_blocks(tx, &blocks)?;
     let differing = timed("compared the source's blocks with the mirror's", || {
         differing_blocks(tx)
@@ -313,11 +314,7 @@ fn compare_blocks(
             .context("emptying stage_rental")?;
         String::new()
     } else {
-        let ids: Vec<String> = missing.iter().map(i32::to_string).collect();
-        format!(
-            "where rental.rental_id = any('{{{}}}'::integer[])",
-            ids.join(",")
-        )
+        by_id(&missing)
     };
     // a staged row of the window that the comparison copies again is replaced
     tx.execute(
@@ -335,6 +332,31 @@ fn compare_blocks(
     tx.batch_execute("analyze stage_rental")
         .context("analyzing stage_rental")?;
     Ok(rows)
+}
+
+/// A `where` clause for the rentals of these blocks of ids, each a range of the primary key
+/// (COPY takes no parameters; integers only).
+fn in_blocks(blocks: &[i32]) -> String {
+    let ranges: Vec<String> = blocks
+        .iter()
+        .map(|b| {
+            let first = i64::from(*b) << BLOCK_BITS;
+            format!(
+                "rental.rental_id between {first} and {}",
+                first + (1 << BLOCK_BITS) - 1
+            )
+        })
+        .collect();
+    format!("where ({})", ranges.join(" or "))
+}
+
+/// A `where` clause for the rentals of these ids (COPY takes no parameters; integers only).
+fn by_id(ids: &[i32]) -> String {
+    let list: Vec<String> = ids.iter().map(i32::to_string).collect();
+    format!(
+        "where rental.rental_id = any('{{{}}}'::integer[])",
+        list.join(",")
+    )
 }
 
 /// Copies inventory and film whole (a few thousand rows) into the two tables named.

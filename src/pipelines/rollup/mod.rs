@@ -206,14 +206,11 @@ impl Rollup {
             .context("no refresh options were given to this command")?;
         let timeout = self.common.connect_timeout;
         let mut source = self.connect_source(timeout)?;
-        // A second connection counts and checksums the source while the first copies the changes.
-        let mut second_source = self.connect_source(timeout)?;
         let mut rollup = self.connect_rollup(false)?;
         let checks = self.checks()?;
         let models = self.models()?;
         let report = run(
             &mut source.client,
-            Some(&mut second_source.client),
             &mut rollup.client,
             options,
             &models,
@@ -239,13 +236,12 @@ pub fn refresh_with(
     options: &RefreshOptions,
 ) -> Result<RefreshReport> {
     let models = crate::engine::models::load(embedded::MODELS, None)?;
-    run(source, None, rollup, options, &models, &[], &mut || Ok(()))
+    run(source, rollup, options, &models, &[], &mut || Ok(()))
 }
 
-/// [`refresh_with`], with an optional second connection to the source for the checksum scan.
+/// [`refresh_with`], with the checks to run before the commit and the lock to verify.
 fn run(
     source: &mut Client,
-    second_source: Option<&mut Client>,
     rollup: &mut Client,
     options: &RefreshOptions,
     models: &[Model],
@@ -267,12 +263,9 @@ fn run(
     let mut snapshot = source::Snapshot::begin(source)?;
     let loaded = match mode {
         Mode::Full => full_load::load_full(&mut snapshot, &mut tx)?,
-        Mode::Incremental => mirror::load_changes(
-            &mut snapshot,
-            second_source,
-            &mut tx,
-            options.lookback_seconds,
-        )?,
+        Mode::Incremental => {
+            mirror::load_changes(&mut snapshot, &mut tx, options.lookback_seconds)?
+        }
     };
     let watermark = snapshot.taken_at.clone();
     let report = match merge::merge(

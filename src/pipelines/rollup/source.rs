@@ -1,6 +1,5 @@
-//! Reads from the Pagila source. One REPEATABLE READ, READ ONLY transaction per run (shared with a
-//! second connection for the block sums), so the rows copied, the block sums and the rows
-//! compared all describe the same moment. SELECT on rental, inventory and film is all it needs: no
+//! Reads from the Pagila source. One REPEATABLE READ, READ ONLY transaction per run, so the rows
+//! copied, the block sums and the rows compared all describe the same moment. SELECT on rental, inventory and film is all it needs: no
 //! temporary table, no function is created there; rows leave with binary
 //! `COPY (select ...) TO STDOUT` into a `COPY ... FROM STDIN` of the rollup database, rentals
 //! through stream.rs, which adds their weeks.
@@ -75,6 +74,8 @@ pub struct Block {
     pub rentals: i64,
     pub id_checksum: i64,
     pub content_checksum: i64,
+    /// Its rentals with a last_update at or after the run's read_since.
+    pub changed: i64,
 }
 
 impl Summary {
@@ -93,9 +94,20 @@ impl Summary {
 /// PostgreSQL reads back whatever the session's DateStyle and TimeZone.
 pub const TIMESTAMP_FORMAT: &str = "YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"";
 
-/// Every block of the rental table with its sums, by block.
-fn blocks(tx: &mut Transaction<'_>) -> Result<Vec<Block>> {
-    // ID_HASH, ROW_HASH and the query below name the table rental; keep them together.
+/// Every block of the rental table with its sums, and how many of its rentals have
+/// `last_update >= changed_since`: one scan of the table gives both. (No `order by`, no
+/// per-block arrays: the planner cannot estimate the number of blocks and would sort 5 million
+/// rows, or spill a hash table, to produce them.)
+fn blocks(tx: &mut Transaction<'_>, changed_since: &str) -> Result<Vec<Block>> {
+    // ID_HASH, ROW_HASH and the query below name the table rental; keep them together. The
+    // time is a literal (the caller checked its characters), folded once when the query is
+    // planned: a parameter cast from text, or a join to it, would cost per row.
+    if !changed_since
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b"-:.TZ".contains(&b))
+    {
+        bail!("unexpected timestamp text {changed_since:?}");
+    }
     let rows = tx
         .query(
             &format!(
@@ -103,47 +115,28 @@ fn blocks(tx: &mut Transaction<'_>) -> Result<Vec<Block>> {
                      rental.rental_id::integer >> {BLOCK_BITS}, \
                      count(*), \
                      sum({ID_HASH})::bigint, \
-                     sum({ROW_HASH}::bigint)::bigint \
+                     sum({ROW_HASH}::bigint)::bigint, \
+                     count(*) filter (where rental.last_update >= '{changed_since}'::timestamptz) \
                  from public.rental \
-                 group by 1 \
-                 order by 1"
+                 group by 1"
             ),
             &[],
         )
-        .context("summing the source's rentals per block of ids (count, id and row hashes)")?;
-    Ok(rows
+        .context(
+            "summing the source's rentals per block of ids (count, id and row hashes) and \
+             counting those changed",
+        )?;
+    let mut blocks: Vec<Block> = rows
         .iter()
         .map(|row| Block {
             block: row.get(0),
             rentals: row.get(1),
             id_checksum: row.get(2),
             content_checksum: row.get(3),
+            changed: row.get(4),
         })
-        .collect())
-}
-
-/// [`Snapshot::blocks`] on a second connection, in the snapshot another exported: the run sums
-/// the source's blocks while it copies and stages the changed rows.
-pub fn blocks_in_snapshot(client: &mut Client, snapshot_id: &str) -> Result<Vec<Block>> {
-    if !snapshot_id
-        .bytes()
-        .all(|b| b.is_ascii_hexdigit() || b == b'-')
-    {
-        bail!("unexpected snapshot id {snapshot_id:?}");
-    }
-    let mut tx = client
-        .build_transaction()
-        .isolation_level(IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .context("starting a second read-only transaction at the source")?;
-    tx.batch_execute(&format!(
-        "set transaction snapshot '{snapshot_id}'; set local jit = off"
-    ))
-    .context("sharing the run's snapshot of the source")?;
-    let blocks = blocks(&mut tx)?;
-    tx.commit()
-        .context("ending the second transaction at the source")?;
+        .collect();
+    blocks.sort_by_key(|b| b.block);
     Ok(blocks)
 }
 
@@ -166,8 +159,6 @@ pub struct Snapshot<'a> {
     tx: Transaction<'a>,
     /// The source's clock when the snapshot began (`now()`): the next run's watermark.
     pub taken_at: String,
-    /// A standby: snapshots cannot be exported there.
-    in_recovery: bool,
 }
 
 impl<'a> Snapshot<'a> {
@@ -195,37 +186,20 @@ impl<'a> Snapshot<'a> {
         // The first query fixes the snapshot; now() is the transaction's start, just before it.
         let row = tx
             .query_one(
-                &format!(
-                    "select to_char(now() at time zone 'UTC', '{TIMESTAMP_FORMAT}'), \
-                         pg_is_in_recovery()"
-                ),
+                &format!("select to_char(now() at time zone 'UTC', '{TIMESTAMP_FORMAT}')"),
                 &[],
             )
             .context("reading the source's clock")?;
         Ok(Self {
             tx,
             taken_at: row.get(0),
-            in_recovery: row.get(1),
         })
     }
 
-    /// The sums of every block of rental ids (one scan of the rental table).
-    pub fn blocks(&mut self) -> Result<Vec<Block>> {
-        blocks(&mut self.tx)
-    }
-
-    /// Exports the snapshot for [`blocks_in_snapshot`] on another connection; None on a
-    /// standby, which cannot export snapshots.
-    pub fn export(&mut self) -> Result<Option<String>> {
-        if self.in_recovery {
-            return Ok(None);
-        }
-        let id: String = self
-            .tx
-            .query_one("select pg_export_snapshot()", &[])
-            .context("exporting the source snapshot")?
-            .get(0);
-        Ok(Some(id))
+    /// The sums of every block of rental ids and how many of its rentals changed since
+    /// `changed_since` (one scan of the rental table).
+    pub fn blocks(&mut self, changed_since: &str) -> Result<Vec<Block>> {
+        blocks(&mut self.tx, changed_since)
     }
 
     /// Streams `select` out of the source with binary COPY into `copy_in` (a `COPY ... FROM
