@@ -365,7 +365,10 @@ fn main() {
         ("one new week", &["bench/rollup/new_week.sql"]),
         (
             "one new week + 1,000 hidden updates",
-            &["bench/rollup/new_week.sql", "bench/rollup/hidden_updates.sql"],
+            &[
+                "bench/rollup/new_week.sql",
+                "bench/rollup/hidden_updates.sql",
+            ],
         ),
         ("far-reaching batch", &["bench/rollup/far_batch.sql"]),
     ];

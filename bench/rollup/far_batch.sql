@@ -45,12 +45,16 @@ bounds as (
     from public.rental
 )
 
+picked as (
+    select (bounds.first_id + (bounds.last_id - bounds.first_id)::bigint * step / 200)::integer
+        as rental_id
+    from bounds
+    cross join generate_series(1, 199) as step
+)
+
 delete from public.rental
-using bounds
-where rental.rental_id in (
-    select bounds.first_id + (bounds.last_id - bounds.first_id) * step / 200
-    from generate_series(1, 199) as step
-);
+using picked
+where rental.rental_id = picked.rental_id;
 
 with
 
@@ -59,10 +63,14 @@ bounds as (
     from public.rental
 )
 
+picked as (
+    select (bounds.first_id + (bounds.last_id - bounds.first_id)::bigint * step / 99 + 1)::integer
+        as rental_id
+    from bounds
+    cross join generate_series(1, 98) as step
+)
+
 update public.rental
 set rental_date = rental.rental_date - interval '3 days'
-from bounds
-where rental.rental_id in (
-    select bounds.first_id + (bounds.last_id - bounds.first_id) * step / 99 + 1
-    from generate_series(1, 98) as step
-);
+from picked
+where rental.rental_id = picked.rental_id;
