@@ -1,8 +1,8 @@
 //! Reads from the Pagila source. One REPEATABLE READ, READ ONLY transaction per run, so the rows
-//! copied, the block sums and the rows compared all describe the same moment. SELECT on rental, inventory and film is all it needs: no
-//! temporary table, no function is created there; rows leave with binary
-//! `COPY (select ...) TO STDOUT` into a `COPY ... FROM STDIN` of the rollup database, rentals
-//! through stream.rs, which adds their weeks.
+//! copied, the block sums and the rows compared all describe the same moment. SELECT on rental,
+//! inventory and film is all it needs: no temporary table, no function is created there; rows
+//! leave with binary `COPY (select ...) TO STDOUT` into a `COPY ... FROM STDIN` of the rollup
+//! database, rentals through stream.rs, which adds their weeks.
 
 use std::io::{BufRead, Write};
 
@@ -18,8 +18,8 @@ pub const RENTAL_COLUMNS: &str = "rental_id, inventory_id, rental_date, return_d
 
 /// The per-row content hash the mirror stores, computed by the source server only, so it never
 /// has to agree with another server's hash functions: summed per block of ids and compared with
-/// the mirror's each run, it finds the rentals changed without a new last_update. hash_record hashes each field with its type's hash function: no
-/// text, no time zone.
+/// the mirror's each run, it finds the rentals changed without a new last_update. hash_record
+/// hashes each field with its type's hash function: no text, no time zone.
 const ROW_HASH: &str = "hash_record(row(\
     rental.rental_id::integer, \
     rental.rental_date::timestamptz, \
