@@ -201,34 +201,147 @@ fn fixture_tables_equal_hand_computed_values() {
         ];
         assert_eq!(rankings, want, "{kind:?}");
 
-        // Offsets from each movie's mean: m1 3.25, m2 2.5, m3 4.5, m4 1.5, m5 3.0, m6 5.0.
-        let bias: Vec<(u64, u64, String, String, f64, u64, u64)> = db.query(
-            "select user_id, rating_count, cast(mean_rating as char), cast(mean_offset as char), leniency_percentile, \
-             first_rated_at_unix, last_rated_at_unix from user_rating_bias order by user_id",
-        );
+        // Leave-one-out offsets (tests/fixtures/movies/README.md): each rating against the other
+        // users' mean of the movie; m3, m5 and m6 have one rating each and are not compared.
+        let bias: Vec<BiasRow> = db.query(&format!("{BIAS_COLUMNS} order by user_id"));
         let t = 1_260_759_144u64;
-        let want: Vec<(u64, u64, String, String, f64, u64, u64)> = vec![
-            (1, 4, "2.8750".into(), "-0.0625".into(), 1.0 / 3.0, t, t + 7),
-            (
-                2,
-                3,
-                "3.1667".into(),
-                "0.2500".into(),
-                2.0 / 3.0,
-                t + 1,
-                t + 9,
-            ),
-            (3, 2, "3.5000".into(), "1.1250".into(), 1.0, t + 2, t + 8),
-            (4, 2, "2.7500".into(), "-1.3750".into(), 0.0, t + 3, t + 10),
+        let want: Vec<BiasRow> = vec![
+            bias_row(1, 4, "2.8750", 3, "-0.3333", "-0.0769", 1.0 / 3.0, (t, t + 7)),
+            bias_row(2, 3, "3.1667", 2, "0.6667", "0.1111", 2.0 / 3.0, (t + 1, t + 9)),
+            bias_row(3, 2, "3.5000", 2, "1.6667", "0.2778", 1.0, (t + 2, t + 8)),
+            bias_row(4, 2, "2.7500", 1, "-3.6667", "-0.3333", 0.0, (t + 3, t + 10)),
         ];
-        assert_eq!(bias.len(), want.len());
-        for (got, want) in bias.iter().zip(&want) {
-            assert_eq!(
-                (got.0, got.1, &got.2, &got.3, got.5, got.6),
-                (want.0, want.1, &want.2, &want.3, want.5, want.6)
-            );
-            assert!((got.4 - want.4).abs() < 1e-9, "{got:?} vs {want:?}");
+        assert_bias_rows(kind, &bias, &want);
+    }
+}
+
+/// user_id, rating_count, mean_rating, compared_count, mean_offset, shrunk_offset,
+/// leniency_percentile, is_low_sample, first_rated_at_unix, last_rated_at_unix
+type BiasRow = (
+    u64,
+    u64,
+    String,
+    u64,
+    Option<String>,
+    String,
+    f64,
+    bool,
+    u64,
+    u64,
+);
+
+const BIAS_COLUMNS: &str = "select user_id, rating_count, cast(mean_rating as char), compared_count, \
+     cast(mean_offset as char), cast(shrunk_offset as char), leniency_percentile, is_low_sample, \
+     first_rated_at_unix, last_rated_at_unix from user_rating_bias";
+
+#[allow(clippy::too_many_arguments)]
+fn bias_row(
+    user: u64,
+    ratings: u64,
+    mean: &str,
+    compared: u64,
+    offset: &str,
+    shrunk: &str,
+    leniency: f64,
+    (first, last): (u64, u64),
+) -> BiasRow {
+    (
+        user,
+        ratings,
+        mean.into(),
+        compared,
+        Some(offset.into()),
+        shrunk.into(),
+        leniency,
+        compared < 10,
+        first,
+        last,
+    )
+}
+
+/// Equal rows, the percentile within float noise.
+fn assert_bias_rows(kind: MysqlKind, got: &[BiasRow], want: &[BiasRow]) {
+    assert_eq!(got.len(), want.len(), "{kind:?}");
+    for (got, want) in got.iter().zip(want) {
+        let mut exact = got.clone();
+        exact.6 = want.6;
+        assert_eq!(&exact, want, "{kind:?}");
+        assert!((got.6 - want.6).abs() < 1e-9, "{kind:?}: {got:?} vs {want:?}");
+    }
+}
+
+/// user_rating_bias against a reference computed here: leave-one-out offsets, the shrinkage by
+/// (compared + 10), ties in the percentile. Users who rate one to forty of 150 movies, some
+/// movies with one rating, and a user whose only movie nobody else rated (nothing compared:
+/// mean_offset NULL, shrunk_offset 0), tied with two users who agree.
+#[test]
+fn user_rating_bias_equals_a_reference_implementation_on_generated_ratings() {
+    let mut rng = Rng::new(19);
+    let mut ratings: Vec<(u32, u32, f64)> = Vec::new();
+    for user in 1..=60u32 {
+        let wanted = 1 + rng.below(40);
+        let mut movies: Vec<u32> = (0..wanted).map(|_| 1 + rng.below(150) as u32).collect();
+        movies.sort_unstable();
+        movies.dedup();
+        for movie in movies {
+            // generous and harsh users: a user-specific lean on top of noise
+            let lean = (user % 5) as u64;
+            let stars = (1 + rng.below(7) + lean).min(10);
+            ratings.push((user, movie, stars as f64 / 2.0));
         }
+    }
+    // three users at 0: nothing compared, and two who agree on a movie only they rated (a tie)
+    ratings.extend([(61, 999, 4.5), (62, 1000, 4.0), (63, 1000, 4.0)]);
+    let data = with_ratings(&ratings);
+
+    let mut per_movie: BTreeMap<u32, (f64, f64)> = BTreeMap::new();
+    for (_, movie, rating) in &ratings {
+        let e = per_movie.entry(*movie).or_default();
+        e.0 += rating;
+        e.1 += 1.0;
+    }
+    // user -> (ratings, sum of ratings, offsets)
+    let mut per_user: BTreeMap<u32, (u64, f64, Vec<f64>)> = BTreeMap::new();
+    for (user, movie, rating) in &ratings {
+        let (sum, n) = per_movie[movie];
+        let e = per_user.entry(*user).or_default();
+        e.0 += 1;
+        e.1 += rating;
+        if n > 1.0 {
+            e.2.push(rating - (sum - rating) / (n - 1.0));
+        }
+    }
+
+    for kind in MysqlKind::ALL {
+        let db = MysqlDb::new(kind, "bias");
+        migrate_movies(&db, data.path());
+        let got: Vec<BiasRow> = db.query(&format!("{BIAS_COLUMNS} order by user_id"));
+        assert_eq!(got.len(), per_user.len(), "{kind:?}");
+        let close = |text: &str, want: f64| (text.parse::<f64>().unwrap() - want).abs() <= 0.000_051;
+        for (row, (user, (count, sum, offsets))) in got.iter().zip(&per_user) {
+            let compared = offsets.len() as u64;
+            let total: f64 = offsets.iter().sum();
+            assert_eq!((row.0, row.1, row.3), (u64::from(*user), *count, compared), "{kind:?}");
+            assert!(close(&row.2, sum / *count as f64), "{kind:?}: {row:?}");
+            match &row.4 {
+                None => assert_eq!(compared, 0, "{kind:?}: {row:?}"),
+                Some(mean) => assert!(close(mean, total / compared as f64), "{kind:?}: {row:?}"),
+            }
+            assert!(close(&row.5, total / (compared as f64 + 10.0)), "{kind:?}: {row:?}");
+            assert_eq!(row.7, compared < 10, "{kind:?}: {row:?}");
+        }
+        let nobody_else = got.iter().find(|r| r.0 == 61).unwrap();
+        assert_eq!((nobody_else.3, &nobody_else.4, nobody_else.5.as_str()), (0, &None, "0.0000"));
+        // percent_rank of the stored offsets: users strictly below / (users - 1)
+        let shrunk: Vec<f64> = got.iter().map(|r| r.5.parse().unwrap()).collect();
+        for (row, value) in got.iter().zip(&shrunk) {
+            let below = shrunk.iter().filter(|v| *v < value).count();
+            let want = below as f64 / (shrunk.len() - 1) as f64;
+            assert!((row.6 - want).abs() < 1e-9, "{kind:?}: {row:?}, want {want}");
+        }
+        let tied: Vec<f64> = got.iter().filter(|r| r.0 > 60).map(|r| r.6).collect();
+        assert_eq!(tied.len(), 3, "{kind:?}");
+        assert!(tied.iter().all(|v| *v == tied[0]), "{kind:?}: {tied:?}");
     }
 }
 

@@ -1,4 +1,4 @@
--- user_rating_bias: how harsh or generous each user rates, against others on the same films
+-- user_rating_bias: how harsh or generous each user rates, against other users on the same films
 --
 -- materialized: table
 -- grain: one row per MovieLens user of the ratings file
@@ -6,20 +6,33 @@
 --
 -- The user term b_u of a baseline recommender (prediction = global mean + b_u + b_i), and a way
 -- to spot raters whose scores need normalising before averaging. Informs: recommender
--- baselines, normalised ratings, outlier review. Each movie's mean comes from the histogram:
--- sum(rating * count) / sum(count).
+-- baselines, normalised ratings, outlier review.
 --
--- Caveat: each movie's mean includes the user's own rating, so on a film only this user rated
--- the offset is 0 and users of obscure films look neutral.
+-- Each rating r of a movie is compared with the mean of the other users' ratings of that movie
+-- (leave-one-out): with S and n the sum and count of the movie's ratings, the offset is
+-- r - (S - r) / (n - 1) = (n * r - S) / (n - 1). The user's own rating never pulls the reference
+-- toward itself. A movie nobody else rated (n = 1) has nothing to compare with and is left out;
+-- compared_count counts the ratings that remain.
+--
+-- Users with few compared ratings are shrunk toward 0, a neutral rater:
+-- shrunk_offset = (sum of the offsets) / (compared_count + 10), the regularised user bias of a
+-- baseline predictor with a prior worth 10 ratings. A user with 10 compared ratings keeps half
+-- of their raw mean offset, one with 190 keeps 95%. The leniency percentile ranks the shrunk
+-- offset, so a user with two generous ratings does not outrank a consistently generous one.
 --
 -- columns:
 --   user_id              MovieLens user id; primary key
 --   rating_count         ratings the user gave
 --   mean_rating          the user's mean rating, stars
---   mean_offset          mean over the user's ratings of (rating - that movie's mean rating),
---                        stars: negative = harsher than others on the same films
---   leniency_percentile  percent_rank of mean_offset among users, 0 = harshest, 1 = most
---                        generous
+--   compared_count       the user's ratings of movies that at least one other user rated
+--   mean_offset          mean over those ratings of (rating - the other users' mean rating of
+--                        the movie), stars: negative = harsher than others on the same films;
+--                        NULL when compared_count is 0
+--   shrunk_offset        sum of those offsets / (compared_count + 10), stars: mean_offset pulled
+--                        toward 0 for users with few compared ratings; 0 when compared_count is 0
+--   leniency_percentile  percent_rank of shrunk_offset among users, 0 = harshest, 1 = most
+--                        generous; ties share the lower value
+--   is_low_sample        compared_count below 10: the prior weighs more than the user's ratings
 --   first_rated_at_unix  Unix seconds of the user's first rating
 --   last_rated_at_unix   Unix seconds of the user's last rating
 
@@ -41,38 +54,73 @@ histogram as (
     from int_rating_histogram
 ),
 
-movie_means as (
+movie_totals as (
     select
         histogram.movielens_movie_id,
-        sum(histogram.rating * histogram.rating_count) / sum(histogram.rating_count) as mean_rating
+        sum(histogram.rating * histogram.rating_count) as rating_sum,
+        sum(histogram.rating_count) as rating_count
     from histogram
     group by histogram.movielens_movie_id
 ),
 
--- each rating next to the mean rating of its movie
-per_user as (
+-- each rating next to the other users' mean rating of its movie; NULL when nobody else rated it
+offsets as (
     select
         ratings.user_id,
-        count(*) as rating_count,
-        avg(ratings.rating) as mean_rating,
-        avg(ratings.rating - movie_means.mean_rating) as mean_offset,
-        min(ratings.rated_at_unix) as first_rated_at_unix,
-        max(ratings.rated_at_unix) as last_rated_at_unix
+        ratings.rating,
+        ratings.rated_at_unix,
+        case
+            when movie_totals.rating_count > 1
+                then cast(movie_totals.rating_count * ratings.rating - movie_totals.rating_sum as double)
+                / (movie_totals.rating_count - 1)
+        end as offset_stars
     from ratings
-    inner join movie_means on movie_means.movielens_movie_id = ratings.movielens_movie_id
-    group by ratings.user_id
+    inner join movie_totals on movie_totals.movielens_movie_id = ratings.movielens_movie_id
 ),
 
-final as (
+per_user as (
+    select
+        offsets.user_id,
+        count(*) as rating_count,
+        -- in double: avg of a decimal rounds to 5 places, and a second rounding to 4 can be off
+        avg(cast(offsets.rating as double)) as mean_rating,
+        count(offsets.offset_stars) as compared_count,
+        avg(offsets.offset_stars) as mean_offset,
+        coalesce(sum(offsets.offset_stars), 0) / (count(offsets.offset_stars) + 10) as shrunk_offset,
+        min(offsets.rated_at_unix) as first_rated_at_unix,
+        max(offsets.rated_at_unix) as last_rated_at_unix
+    from offsets
+    group by offsets.user_id
+),
+
+rounded as (
     select
         per_user.user_id,
         per_user.rating_count,
         cast(per_user.mean_rating as decimal(7, 4)) as mean_rating,
+        per_user.compared_count,
         cast(per_user.mean_offset as decimal(7, 4)) as mean_offset,
-        percent_rank() over (order by per_user.mean_offset) as leniency_percentile,
+        cast(per_user.shrunk_offset as decimal(7, 4)) as shrunk_offset,
+        per_user.compared_count < 10 as is_low_sample,
         per_user.first_rated_at_unix,
         per_user.last_rated_at_unix
     from per_user
+),
+
+final as (
+    select
+        rounded.user_id,
+        rounded.rating_count,
+        rounded.mean_rating,
+        rounded.compared_count,
+        rounded.mean_offset,
+        rounded.shrunk_offset,
+        -- ranked on the stored (rounded) value, so equal offsets tie on every server
+        percent_rank() over (order by rounded.shrunk_offset) as leniency_percentile,
+        rounded.is_low_sample,
+        rounded.first_rated_at_unix,
+        rounded.last_rated_at_unix
+    from rounded
 )
 
 select * from final
