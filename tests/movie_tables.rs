@@ -206,10 +206,37 @@ fn fixture_tables_equal_hand_computed_values() {
         let bias: Vec<BiasRow> = db.query(&format!("{BIAS_COLUMNS} order by user_id"));
         let t = 1_260_759_144u64;
         let want: Vec<BiasRow> = vec![
-            bias_row(1, 4, "2.8750", 3, "-0.3333", "-0.0769", 1.0 / 3.0, (t, t + 7)),
-            bias_row(2, 3, "3.1667", 2, "0.6667", "0.1111", 2.0 / 3.0, (t + 1, t + 9)),
+            bias_row(
+                1,
+                4,
+                "2.8750",
+                3,
+                "-0.3333",
+                "-0.0769",
+                1.0 / 3.0,
+                (t, t + 7),
+            ),
+            bias_row(
+                2,
+                3,
+                "3.1667",
+                2,
+                "0.6667",
+                "0.1111",
+                2.0 / 3.0,
+                (t + 1, t + 9),
+            ),
             bias_row(3, 2, "3.5000", 2, "1.6667", "0.2778", 1.0, (t + 2, t + 8)),
-            bias_row(4, 2, "2.7500", 1, "-3.6667", "-0.3333", 0.0, (t + 3, t + 10)),
+            bias_row(
+                4,
+                2,
+                "2.7500",
+                1,
+                "-3.6667",
+                "-0.3333",
+                0.0,
+                (t + 3, t + 10),
+            ),
         ];
         assert_bias_rows(kind, &bias, &want);
     }
@@ -266,7 +293,10 @@ fn assert_bias_rows(kind: MysqlKind, got: &[BiasRow], want: &[BiasRow]) {
         let mut exact = got.clone();
         exact.6 = want.6;
         assert_eq!(&exact, want, "{kind:?}");
-        assert!((got.6 - want.6).abs() < 1e-9, "{kind:?}: {got:?} vs {want:?}");
+        assert!(
+            (got.6 - want.6).abs() < 1e-9,
+            "{kind:?}: {got:?} vs {want:?}"
+        );
     }
 }
 
@@ -317,27 +347,41 @@ fn user_rating_bias_equals_a_reference_implementation_on_generated_ratings() {
         migrate_movies(&db, data.path());
         let got: Vec<BiasRow> = db.query(&format!("{BIAS_COLUMNS} order by user_id"));
         assert_eq!(got.len(), per_user.len(), "{kind:?}");
-        let close = |text: &str, want: f64| (text.parse::<f64>().unwrap() - want).abs() <= 0.000_051;
+        let close =
+            |text: &str, want: f64| (text.parse::<f64>().unwrap() - want).abs() <= 0.000_051;
         for (row, (user, (count, sum, offsets))) in got.iter().zip(&per_user) {
             let compared = offsets.len() as u64;
             let total: f64 = offsets.iter().sum();
-            assert_eq!((row.0, row.1, row.3), (u64::from(*user), *count, compared), "{kind:?}");
+            assert_eq!(
+                (row.0, row.1, row.3),
+                (u64::from(*user), *count, compared),
+                "{kind:?}"
+            );
             assert!(close(&row.2, sum / *count as f64), "{kind:?}: {row:?}");
             match &row.4 {
                 None => assert_eq!(compared, 0, "{kind:?}: {row:?}"),
                 Some(mean) => assert!(close(mean, total / compared as f64), "{kind:?}: {row:?}"),
             }
-            assert!(close(&row.5, total / (compared as f64 + 10.0)), "{kind:?}: {row:?}");
+            assert!(
+                close(&row.5, total / (compared as f64 + 10.0)),
+                "{kind:?}: {row:?}"
+            );
             assert_eq!(row.7, compared < 10, "{kind:?}: {row:?}");
         }
         let nobody_else = got.iter().find(|r| r.0 == 61).unwrap();
-        assert_eq!((nobody_else.3, &nobody_else.4, nobody_else.5.as_str()), (0, &None, "0.0000"));
+        assert_eq!(
+            (nobody_else.3, &nobody_else.4, nobody_else.5.as_str()),
+            (0, &None, "0.0000")
+        );
         // percent_rank of the stored offsets: users strictly below / (users - 1)
         let shrunk: Vec<f64> = got.iter().map(|r| r.5.parse().unwrap()).collect();
         for (row, value) in got.iter().zip(&shrunk) {
             let below = shrunk.iter().filter(|v| *v < value).count();
             let want = below as f64 / (shrunk.len() - 1) as f64;
-            assert!((row.6 - want).abs() < 1e-9, "{kind:?}: {row:?}, want {want}");
+            assert!(
+                (row.6 - want).abs() < 1e-9,
+                "{kind:?}: {row:?}, want {want}"
+            );
         }
         let tied: Vec<f64> = got.iter().filter(|r| r.0 > 60).map(|r| r.6).collect();
         assert_eq!(tied.len(), 3, "{kind:?}");
@@ -703,7 +747,9 @@ fn a_user_without_show_view_builds_in_order() {
             .args(["migrate", "movies", "--movie-data-path"])
             .arg(movie_fixture("awkward")));
         assert_eq!(r.code, 0, "{kind:?}: {r}");
-        assert!(r.stderr.contains("5 tables built"), "{kind:?}: {r}");
+        // the eight published tables: percentiles, keywords, cast, genre rankings, user bias,
+        // hidden gems, financials, directors
+        assert!(r.stderr.contains("8 tables built"), "{kind:?}: {r}");
         let after: Vec<u64> = db.query("select count(*) from keyword_aggregates");
         assert_eq!(after, before, "{kind:?}");
         mysql_admin(kind)

@@ -1,14 +1,14 @@
--- A far-reaching batch of ordinary changes (issue 17): 1,000 new rentals in the latest week, 500
--- returns of rentals still out, 199 deletes and 98 rental dates corrected by three days, both
--- spread over every year of the source. The corrections and deletes touch the oldest weeks, so
+-- A far-reaching batch of ordinary changes (issue 17): 1,000 new rentals in a new week (after the
+-- latest rental or return, as new_week.sql), 500 returns of rentals still out, 199 deletes and 98
+-- rental dates corrected by three days, both spread over every year of the source. The corrections and deletes touch the oldest weeks, so
 -- an incremental run recomputes (nearly) every week. Application writes: the trigger sets
 -- last_update.
 
 with
 
 latest as (
-    select date_trunc('week', max(rental.rental_date) at time zone 'UTC') at time zone 'UTC'
-        as week_start
+    select date_trunc('week', max(greatest(rental.rental_date, rental.return_date)) at time zone 'UTC')
+        at time zone 'UTC' + interval '7 days' as week_start
     from public.rental
 ),
 
@@ -43,7 +43,7 @@ with
 bounds as (
     select min(rental.rental_id) as first_id, max(rental.rental_id) as last_id
     from public.rental
-)
+),
 
 picked as (
     select (bounds.first_id + (bounds.last_id - bounds.first_id)::bigint * step / 200)::integer
@@ -61,7 +61,7 @@ with
 bounds as (
     select min(rental.rental_id) as first_id, max(rental.rental_id) as last_id
     from public.rental
-)
+),
 
 picked as (
     select (bounds.first_id + (bounds.last_id - bounds.first_id)::bigint * step / 99 + 1)::integer

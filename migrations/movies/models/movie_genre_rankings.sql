@@ -3,15 +3,15 @@
 -- materialized: table
 -- grain: one row per rated movie and genre (a movie with three genres has three rows); only
 --   movies whose TMDB id is in the metadata file, since genres come from there
--- sources: int_rated_movies, stg_movies, stg_movie_genres
+-- sources: int_movie_scores, stg_movies, stg_movie_genres
 --
 -- Which titles to feature on a genre shelf, or a genre-and-decade shelf ("best of the 90s"),
 -- without letting a film with two perfect ratings beat one with three hundred. Informs:
 -- merchandising rows, editorial picks.
 --
--- The weighted rating is a Bayesian mean: ten "average" ratings of prior, so a film needs many
--- ratings to move far from the global mean C. The prior of 10 is a judgement call: larger
--- favours well-known films more.
+-- The weighted rating is int_movie_scores' Bayesian mean: ten "average" ratings of prior, so a
+-- film needs many ratings to move far from the global mean C. The prior of 10 is a judgement
+-- call: larger favours well-known films more.
 --
 -- columns:
 --   genre_id              TMDB genre id
@@ -28,12 +28,13 @@
 --   rank_in_genre_decade  rank by weighted_rating within the genre and release decade, 1 = best
 
 with
-per_movie as (
+scored as (
     select
-        int_rated_movies.movie_id,
-        int_rated_movies.rating_count,
-        int_rated_movies.rating_sum
-    from int_rated_movies
+        int_movie_scores.movie_id,
+        int_movie_scores.rating_count,
+        int_movie_scores.mean_rating,
+        int_movie_scores.weighted_rating
+    from int_movie_scores
 ),
 
 movies as (
@@ -50,25 +51,6 @@ genres as (
         stg_movie_genres.genre_id,
         stg_movie_genres.genre_name
     from stg_movie_genres
-),
-
--- the prior: 10 ratings at the mean of every rating (of a rated movie)
-prior as (
-    select
-        sum(per_movie.rating_sum) / sum(per_movie.rating_count) as global_mean_rating,
-        10 as prior_rating_count
-    from per_movie
-),
-
-scored as (
-    select
-        per_movie.movie_id,
-        per_movie.rating_count,
-        per_movie.rating_sum / per_movie.rating_count as mean_rating,
-        (per_movie.rating_sum + prior.prior_rating_count * prior.global_mean_rating)
-            / (per_movie.rating_count + prior.prior_rating_count) as weighted_rating
-    from per_movie
-    cross join prior
 ),
 
 final as (
