@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use mysql::prelude::Queryable;
 
-/// Every raw and derived table's rows, as text.
+/// Every raw and derived table's rows but their run_id, as text.
 fn snapshot(db: &MysqlDb) -> Vec<String> {
     let mut conn = db.conn();
     let tables: Vec<String> = conn
@@ -20,8 +20,9 @@ fn snapshot(db: &MysqlDb) -> Vec<String> {
         .unwrap();
     let mut out = Vec::new();
     for table in tables {
+        let columns = columns_but_run_id(&mut conn, &db.name, &table);
         let rows: Vec<mysql::Row> = conn
-            .query(format!("select * from `{table}` order by 1, 2"))
+            .query(format!("select {columns} from `{table}` order by 1, 2"))
             .unwrap();
         out.extend(
             rows.into_iter()

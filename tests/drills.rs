@@ -19,7 +19,8 @@ fn migrate(db: &MysqlDb) -> std::process::Command {
     cmd
 }
 
-/// Every table but the run history, raw_files without its timestamps, and leftovers listed.
+/// Every table but the run history, raw_files without its timestamps, no table's run_id, and
+/// leftovers listed.
 fn snapshot(db: &MysqlDb) -> Vec<String> {
     let mut conn = db.conn();
     let tables: Vec<String> = conn
@@ -40,7 +41,8 @@ fn snapshot(db: &MysqlDb) -> Vec<String> {
             "select version, name, checksum from refinery_schema_history order by version"
                 .to_owned()
         } else {
-            format!("select * from `{table}`{order}")
+            let columns = columns_but_run_id(&mut conn, &db.name, &table);
+            format!("select {columns} from `{table}`{order}")
         };
         let rows: Vec<mysql::Row> = conn.query(sql).unwrap();
         let mut rows: Vec<String> = rows

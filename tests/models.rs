@@ -204,8 +204,8 @@ fn a_model_whose_header_lists_wrong_columns_is_refused() {
     assert_eq!(r.code, 1, "{r}");
     assert!(
         r.stderr.contains(
-            "models/keyword_aggregates.sql: its columns list (keyword_id, keyword, movie_count) \
-             is not the columns of table keyword_aggregates"
+            "models/keyword_aggregates.sql: its columns list (keyword_id, keyword, movie_count, \
+             run_id) is not the columns of table keyword_aggregates"
         ),
         "{r}"
     );

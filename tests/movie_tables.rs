@@ -115,6 +115,21 @@ fn fixture_tables_equal_hand_computed_values() {
             row(6, None, None, 1, ["5.000"; 5], 4),
         ];
         assert_eq!(percentiles(&db), expected, "{kind:?}");
+        // Caveats: every movie here has fewer than 10 ratings; why a title is missing.
+        let caveats: Vec<(u64, bool, Option<String>)> = db.query(
+            "select movielens_movie_id, is_low_sample, title_missing_reason \
+             from movie_rating_percentiles order by movielens_movie_id",
+        );
+        let reason = |r: &str| Some(r.to_owned());
+        let want: Vec<(u64, bool, Option<String>)> = vec![
+            (1, true, None),
+            (2, true, None),
+            (3, true, None),
+            (4, true, reason("no TMDB id in the links file")),
+            (5, true, reason("TMDB id not in the metadata file")),
+            (6, true, reason("movieId not in the links file")),
+        ];
+        assert_eq!(caveats, want, "{kind:?}");
 
         // Duplicate keyword records count once; only rated movies (862, 100, 200, 999) count.
         let keywords: Vec<(u64, String, u64, u64)> =
@@ -555,6 +570,48 @@ fn changed_ratings_update_the_tables_and_unchanged_input_leaves_them_equal() {
             db.name
         ));
         assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+}
+
+const PUBLISHED: [&str; 8] = [
+    "movie_rating_percentiles",
+    "keyword_aggregates",
+    "cast_member_aggregates",
+    "movie_genre_rankings",
+    "user_rating_bias",
+    "movie_hidden_gems",
+    "movie_financials",
+    "director_consistency",
+];
+
+/// Each published table carries the run that built it: the run recorded in runner_runs, the same
+/// in every table, and the next run's after a re-run; a movie with 10 ratings is not low-sample.
+#[test]
+fn published_tables_carry_the_run_that_built_them() {
+    for kind in MysqlKind::ALL {
+        let db = MysqlDb::new(kind, "runid");
+        let ten: Vec<(u32, u32, f64)> =
+            (1..=10).map(|u| (u, 1, 3.0)).chain([(1, 2, 4.0)]).collect();
+        let data = with_ratings(&ten);
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            migrate_movies(&db, data.path());
+            let run: Vec<i64> = db.query(
+                "select run_id from runner_runs where command = 'migrate' and outcome = 'succeeded' \
+                 order by run_id desc limit 1",
+            );
+            for table in PUBLISHED {
+                let stamped: Vec<Option<i64>> =
+                    db.query(&format!("select distinct run_id from {table}"));
+                assert_eq!(stamped, [Some(run[0])], "{kind:?} {table}");
+            }
+            seen.push(run[0]);
+        }
+        assert!(seen[1] > seen[0], "{kind:?}: {seen:?}");
+        let low: Vec<(u64, bool)> = db.query(
+            "select movielens_movie_id, is_low_sample from movie_rating_percentiles order by 1",
+        );
+        assert_eq!(low, [(1, false), (2, true)], "{kind:?}");
     }
 }
 

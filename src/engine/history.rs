@@ -164,6 +164,12 @@ impl Run {
         }
     }
 
+    /// The run's id in `runner_runs`; `None` until that table exists (a first migrate records
+    /// itself once its migrations have created it).
+    pub fn id(&self) -> Option<i64> {
+        self.run_id
+    }
+
     pub fn into_db(self) -> Box<dyn Database> {
         self.db
     }

@@ -411,3 +411,19 @@ impl Rng {
         }
     }
 }
+
+/// The `select` list of a table's or view's columns but `run_id`, which names the run that built
+/// a published table (stg_staging_run) and so differs between runs of the same input.
+pub fn columns_but_run_id(conn: &mut mysql::Conn, schema: &str, table: &str) -> String {
+    let names: Vec<String> = conn
+        .query(format!(
+            "select column_name from information_schema.columns where table_schema = '{schema}' \
+             and table_name = '{table}' and column_name <> 'run_id' order by ordinal_position"
+        ))
+        .unwrap();
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -2,7 +2,7 @@
 --
 -- materialized: table
 -- grain: one row per person in the cast of at least one rated movie
--- sources: int_rated_movies, stg_cast_credits, stg_people
+-- sources: int_rated_movies, stg_cast_credits, stg_people, stg_staging_run
 --
 -- Who appears across the rated catalogue, e.g. for "more with this actor" rows or as a feature
 -- in a recommender. Only movies of the ratings file count (through stg_links, as in
@@ -15,8 +15,15 @@
 --   movie_count       distinct rated movies featuring the person; two roles in one film count
 --                     once
 --   movie_count_rank  rank by movie_count, 1 = most films; ties share a rank
+--   run_id            the run that built this table (runner_runs.run_id, stg_staging_run)
 
 with
+staging_run as (
+    select
+        stg_staging_run.run_id
+    from stg_staging_run
+),
+
 rated_movies as (
     select
         int_rated_movies.movie_id
@@ -71,9 +78,11 @@ final as (
         ranked.person_id as cast_member_id,
         people.person_name as cast_member_name,
         ranked.movie_count,
-        ranked.movie_count_rank
+        ranked.movie_count_rank,
+        staging_run.run_id
     from ranked
     straight_join people on people.person_id = ranked.person_id
+    cross join staging_run
 )
 
 select * from final

@@ -2,7 +2,7 @@
 --
 -- materialized: table
 -- grain: one row per director (stg_movie_directors) of at least one rated movie
--- sources: int_movie_scores, stg_movie_directors, stg_movies
+-- sources: int_movie_scores, stg_movie_directors, stg_movies, stg_staging_run
 --
 -- Whose next film is a safe bet: a high mean with a small spread is a reliable director, a high
 -- mean with a large spread a risky one. Informs: acquisition and programming by director,
@@ -30,8 +30,15 @@
 --   worst_title             its title; NULL when the film is not in the metadata file
 --   worst_weighted_rating   its weighted rating, stars
 --   is_low_sample           fewer than 3 rated films: the mean and spread say little
+--   run_id                  the run that built this table (runner_runs.run_id, stg_staging_run)
 
 with
+staging_run as (
+    select
+        stg_staging_run.run_id
+    from stg_staging_run
+),
+
 directors as (
     select
         stg_movie_directors.movie_id,
@@ -103,12 +110,14 @@ final as (
         per_director.worst_movie_id,
         worst_movie.title as worst_title,
         cast(worst_score.weighted_rating as decimal(7, 4)) as worst_weighted_rating,
-        per_director.films_rated < 3 as is_low_sample
+        per_director.films_rated < 3 as is_low_sample,
+        staging_run.run_id
     from per_director
     inner join scores as best_score on best_score.movie_id = per_director.best_movie_id
     inner join scores as worst_score on worst_score.movie_id = per_director.worst_movie_id
     left join movies as best_movie on best_movie.movie_id = per_director.best_movie_id
     left join movies as worst_movie on worst_movie.movie_id = per_director.worst_movie_id
+    cross join staging_run
 )
 
 select * from final

@@ -2,7 +2,7 @@
 --
 -- materialized: table
 -- grain: one row per keyword attached to at least one rated movie
--- sources: int_rated_movies, stg_keyword_mentions, stg_keywords
+-- sources: int_rated_movies, stg_keyword_mentions, stg_keywords, stg_staging_run
 --
 -- Which tags the rated catalogue carries, e.g. to pick keywords for browse rows or to weigh
 -- content features in a recommender. The top keywords are tags such as "woman director" and
@@ -17,8 +17,15 @@
 --   keyword           the keyword, as first seen in keywords.csv
 --   movie_count       distinct rated movies whose keywords include it
 --   movie_count_rank  rank by movie_count, 1 = most common; ties share a rank
+--   run_id            the run that built this table (runner_runs.run_id, stg_staging_run)
 
 with
+staging_run as (
+    select
+        stg_staging_run.run_id
+    from stg_staging_run
+),
+
 rated_movies as (
     select
         int_rated_movies.movie_id
@@ -70,9 +77,11 @@ final as (
         ranked.keyword_id,
         keywords.keyword,
         ranked.movie_count,
-        ranked.movie_count_rank
+        ranked.movie_count_rank,
+        staging_run.run_id
     from ranked
     inner join keywords on keywords.keyword_id = ranked.keyword_id
+    cross join staging_run
 )
 
 select * from final

@@ -2,7 +2,7 @@
 --
 -- materialized: table
 -- grain: one row per movie of the metadata file with a known budget (rated or not)
--- sources: int_movie_scores, stg_movies
+-- sources: int_movie_scores, stg_movies, stg_staging_run
 --
 -- Which films paid off best against the others of their year, and whether our raters liked the
 -- ones that did. Informs: acquisition (what kind of film returns its cost), comparing a film's
@@ -32,8 +32,15 @@
 --   rating_count               MovieLens ratings of the film; 0 when unrated
 --   weighted_rating            Bayesian weighted rating, stars (int_movie_scores); NULL when
 --                              unrated
+--   run_id                     the run that built this table (runner_runs.run_id, stg_staging_run)
 
 with
+staging_run as (
+    select
+        stg_staging_run.run_id
+    from stg_staging_run
+),
+
 movies as (
     select
         stg_movies.movie_id,
@@ -94,10 +101,12 @@ final as (
         ranked.year_movies_with_return,
         ranked.return_percentile_in_year,
         coalesce(scores.rating_count, 0) as rating_count,
-        cast(scores.weighted_rating as decimal(7, 4)) as weighted_rating
+        cast(scores.weighted_rating as decimal(7, 4)) as weighted_rating,
+        staging_run.run_id
     from returns
     left join ranked on ranked.movie_id = returns.movie_id
     left join scores on scores.movie_id = returns.movie_id
+    cross join staging_run
 )
 
 select * from final

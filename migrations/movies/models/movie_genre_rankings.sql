@@ -3,7 +3,7 @@
 -- materialized: table
 -- grain: one row per rated movie and genre (a movie with three genres has three rows); only
 --   movies whose TMDB id is in the metadata file, since genres come from there
--- sources: int_movie_scores, stg_movies, stg_movie_genres
+-- sources: int_movie_scores, stg_movies, stg_movie_genres, stg_staging_run
 --
 -- Which titles to feature on a genre shelf, or a genre-and-decade shelf ("best of the 90s"),
 -- without letting a film with two perfect ratings beat one with three hundred. Informs:
@@ -26,8 +26,15 @@
 --                         C the mean of all ratings
 --   rank_in_genre         rank by weighted_rating within the genre, 1 = best; ties share a rank
 --   rank_in_genre_decade  rank by weighted_rating within the genre and release decade, 1 = best
+--   run_id                the run that built this table (runner_runs.run_id, stg_staging_run)
 
 with
+staging_run as (
+    select
+        stg_staging_run.run_id
+    from stg_staging_run
+),
+
 scored as (
     select
         int_movie_scores.movie_id,
@@ -67,10 +74,12 @@ final as (
         rank() over (
             partition by genres.genre_id, floor(movies.release_year / 10)
             order by scored.weighted_rating desc
-        ) as rank_in_genre_decade
+        ) as rank_in_genre_decade,
+        staging_run.run_id
     from scored
     inner join movies on movies.movie_id = scored.movie_id
     inner join genres on genres.movie_id = scored.movie_id
+    cross join staging_run
 )
 
 select * from final

@@ -2,7 +2,7 @@
 --
 -- materialized: table
 -- grain: one row per rated movie whose TMDB id is in the metadata file
--- sources: int_movie_scores, stg_movies
+-- sources: int_movie_scores, stg_movies, stg_staging_run
 --
 -- Which films to recommend as discoveries: high quality by the MovieLens ratings (the Bayesian
 -- weighted rating of int_movie_scores, so two perfect ratings are not enough), low exposure by
@@ -34,8 +34,15 @@
 --                        secret; NULL without a vote count
 --   is_hidden_gem        quality_decile 9 or 10 and exposure_decile 1 to 3
 --   is_low_sample        fewer than 10 ratings: the weighted rating is mostly prior
+--   run_id               the run that built this table (runner_runs.run_id, stg_staging_run)
 
 with
+staging_run as (
+    select
+        stg_staging_run.run_id
+    from stg_staging_run
+),
+
 scores as (
     select
         int_movie_scores.movie_id,
@@ -102,9 +109,12 @@ final as (
         ranked.quality_decile,
         ranked.exposure_decile,
         ranked.quality_percentile - ranked.exposure_percentile as gem_score,
-        coalesce(ranked.quality_decile >= 9 and ranked.exposure_decile <= 3, false) as is_hidden_gem,
-        ranked.rating_count < 10 as is_low_sample
+        coalesce(ranked.quality_decile >= 9 and ranked.exposure_decile <= 3, false)
+            as is_hidden_gem,
+        ranked.rating_count < 10 as is_low_sample,
+        staging_run.run_id
     from ranked
+    cross join staging_run
 )
 
 select * from final

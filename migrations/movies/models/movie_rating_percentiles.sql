@@ -3,7 +3,7 @@
 -- materialized: table
 -- grain: one row per rated movie: every distinct movieId of the ratings file (9,066 with
 --   ratings_small.csv)
--- sources: int_rating_histogram, stg_links, stg_movies
+-- sources: int_rating_histogram, stg_links, stg_movies, stg_staging_run
 --
 -- The spread of each movie's ratings, not just its mean: a median of 4.0 with p25 of 3.5 is a
 -- consensus; the same median with p25 of 2.0 is a divisive film.
@@ -23,24 +23,37 @@
 -- computed from the real ratings_small.csv, on both servers (tests/movie_tables.rs).
 --
 -- Caveats. A third of the rated movies have a single rating (min = p25 = median = p75 = max):
--- weigh a row by rating_count. A NULL title means "not in the metadata file", not "no such
--- film": with the full movies_metadata.csv nearly every rated movie has one, with a partial file
--- (the 4,627-record sample) most do not.
+-- weigh a row by rating_count, or filter on is_low_sample. A NULL title means the two id spaces
+-- did not meet or the metadata lacks the film, not "no such film" (title_missing_reason says
+-- which): with the full movies_metadata.csv nearly every rated movie has one, with a partial
+-- file (the 4,627-record sample) most do not.
 --
 -- columns:
---   movielens_movie_id  MovieLens movie id (the ratings file's movieId); primary key
---   movie_id            TMDB movie id through stg_links; NULL when links has no tmdbId (13
---                       movies of links_small.csv, e.g. 720, 721, 769)
---   title               from the metadata file; NULL when the metadata has no such TMDB id
---   rating_count        number of ratings
---   min_rating          lowest rating, stars
---   p25_rating          25th percentile (linear interpolation), stars
---   median_rating       50th percentile (linear interpolation), stars
---   p75_rating          75th percentile (linear interpolation), stars
---   max_rating          highest rating, stars
---   rating_count_rank   rank by rating_count, 1 = most rated; ties share a rank
+--   movielens_movie_id    MovieLens movie id (the ratings file's movieId); primary key
+--   movie_id              TMDB movie id through stg_links; NULL when links has no tmdbId (13
+--                         movies of links_small.csv, e.g. 720, 721, 769)
+--   title                 from the metadata file; NULL when the metadata has no such TMDB id
+--   rating_count          number of ratings
+--   min_rating            lowest rating, stars
+--   p25_rating            25th percentile (linear interpolation), stars
+--   median_rating         50th percentile (linear interpolation), stars
+--   p75_rating            75th percentile (linear interpolation), stars
+--   max_rating            highest rating, stars
+--   rating_count_rank     rank by rating_count, 1 = most rated; ties share a rank
+--   is_low_sample         fewer than 10 ratings: the percentiles describe a handful of ratings
+--                         (with one rating, min = p25 = median = p75 = max)
+--   title_missing_reason  why title is NULL: movieId not in the links file, no TMDB id in the
+--                         links file, TMDB id not in the metadata file, or no title in the
+--                         metadata; NULL when there is a title
+--   run_id                the run that built this table (runner_runs.run_id, stg_staging_run)
 
 with
+staging_run as (
+    select
+        stg_staging_run.run_id
+    from stg_staging_run
+),
+
 histogram as (
     select
         int_rating_histogram.movielens_movie_id,
@@ -126,10 +139,19 @@ final as (
         cast(interpolated.median_rating as decimal(6, 3)) as median_rating,
         cast(interpolated.p75_rating as decimal(6, 3)) as p75_rating,
         cast(interpolated.max_rating as decimal(6, 3)) as max_rating,
-        rank() over (order by interpolated.rating_count desc) as rating_count_rank
+        rank() over (order by interpolated.rating_count desc) as rating_count_rank,
+        interpolated.rating_count < 10 as is_low_sample,
+        case
+            when links.movielens_movie_id is null then 'movieId not in the links file'
+            when links.movie_id is null then 'no TMDB id in the links file'
+            when movies.movie_id is null then 'TMDB id not in the metadata file'
+            when movies.title is null then 'no title in the metadata'
+        end as title_missing_reason,
+        staging_run.run_id
     from interpolated
     left join links on links.movielens_movie_id = interpolated.movielens_movie_id
     left join movies on movies.movie_id = links.movie_id
+    cross join staging_run
 )
 
 select * from final

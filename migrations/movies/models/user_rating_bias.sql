@@ -2,7 +2,7 @@
 --
 -- materialized: table
 -- grain: one row per MovieLens user of the ratings file
--- sources: int_rating_histogram, stg_movielens_ratings
+-- sources: int_rating_histogram, stg_movielens_ratings, stg_staging_run
 --
 -- The user term b_u of a baseline recommender (prediction = global mean + b_u + b_i), and a way
 -- to spot raters whose scores need normalising before averaging. Informs: recommender
@@ -35,8 +35,15 @@
 --   is_low_sample        compared_count below 10: the prior weighs more than the user's ratings
 --   first_rated_at_unix  Unix seconds of the user's first rating
 --   last_rated_at_unix   Unix seconds of the user's last rating
+--   run_id               the run that built this table (runner_runs.run_id, stg_staging_run)
 
 with
+staging_run as (
+    select
+        stg_staging_run.run_id
+    from stg_staging_run
+),
+
 ratings as (
     select
         stg_movielens_ratings.user_id,
@@ -71,8 +78,9 @@ offsets as (
         ratings.rated_at_unix,
         case
             when movie_totals.rating_count > 1
-                then cast(movie_totals.rating_count * ratings.rating - movie_totals.rating_sum as double)
-                / (movie_totals.rating_count - 1)
+                then cast(
+                    movie_totals.rating_count * ratings.rating - movie_totals.rating_sum as double
+                ) / (movie_totals.rating_count - 1)
         end as offset_stars
     from ratings
     inner join movie_totals on movie_totals.movielens_movie_id = ratings.movielens_movie_id
@@ -86,7 +94,8 @@ per_user as (
         avg(cast(offsets.rating as double)) as mean_rating,
         count(offsets.offset_stars) as compared_count,
         avg(offsets.offset_stars) as mean_offset,
-        coalesce(sum(offsets.offset_stars), 0) / (count(offsets.offset_stars) + 10) as shrunk_offset,
+        coalesce(sum(offsets.offset_stars), 0) / (count(offsets.offset_stars) + 10)
+            as shrunk_offset,
         min(offsets.rated_at_unix) as first_rated_at_unix,
         max(offsets.rated_at_unix) as last_rated_at_unix
     from offsets
@@ -119,8 +128,10 @@ final as (
         percent_rank() over (order by rounded.shrunk_offset) as leniency_percentile,
         rounded.is_low_sample,
         rounded.first_rated_at_unix,
-        rounded.last_rated_at_unix
+        rounded.last_rated_at_unix,
+        staging_run.run_id
     from rounded
+    cross join staging_run
 )
 
 select * from final

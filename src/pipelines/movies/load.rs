@@ -43,11 +43,13 @@ pub struct Staged {
 }
 
 /// Stages every input into copies of the raw tables; the live raw tables are not touched.
+/// `raw_files` records `run_id`, the run staging them, which every published table carries.
 pub fn load_raw_tables(
     admin: &mut MysqlConn,
     settings: &MysqlSettings,
     connect_timeout: Duration,
     inputs: &[Input],
+    run_id: Option<i64>,
 ) -> Result<Staged> {
     let tables = raw_tables();
     swap::prepare_copies(admin, &tables)?;
@@ -74,7 +76,7 @@ pub fn load_raw_tables(
             .exec_drop(
                 format!(
                     "insert into {} (file_name, table_name, source, size_bytes, records_read, records_loaded, \
-                     records_rejected, staged_at) values (?, ?, ?, ?, ?, ?, ?, utc_timestamp(6))",
+                     records_rejected, staged_at, run_id) values (?, ?, ?, ?, ?, ?, ?, utc_timestamp(6), ?)",
                     quote_ident(&new_name(FILES_TABLE))
                 ),
                 (
@@ -85,6 +87,7 @@ pub fn load_raw_tables(
                     counts.read,
                     counts.loaded,
                     counts.rejected,
+                    run_id,
                 ),
             )
             .context("recording the file in raw_files")?;

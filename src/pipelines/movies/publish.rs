@@ -43,9 +43,10 @@ pub fn write_audit_publish(
     drop_staged_views(&mut work, &leftovers)?;
     let mut raw_tables = Vec::new();
     let mut staging: Option<Staging> = None;
+    let run_id = run.id();
     let outcome = (|| -> Result<()> {
         run.step("stage", |_db| {
-            let (outcome, tables) = stage(&mut work, settings, timeout, data)?;
+            let (outcome, tables) = stage(&mut work, settings, timeout, data, run_id)?;
             raw_tables = tables;
             Ok(outcome)
         })?;
@@ -155,16 +156,17 @@ fn audit(
     })
 }
 
-/// Finds the input files and loads them into copies; returns the step's outcome and the raw
-/// tables copied.
+/// Finds the input files and loads them into copies, `raw_files` stamped with the run; returns
+/// the step's outcome and the raw tables copied.
 fn stage(
     work: &mut MysqlConn,
     settings: &MysqlSettings,
     timeout: Duration,
     data: &DataSource,
+    run_id: Option<i64>,
 ) -> Result<(StepOutcome, Vec<String>)> {
     let (inputs, origin) = resolve_inputs(data)?;
-    let staged = load_raw_tables(work, settings, timeout, &inputs)?;
+    let staged = load_raw_tables(work, settings, timeout, &inputs, run_id)?;
     let (read, loaded, rejected) = staged.counts.iter().fold((0, 0, 0), |(r, l, j), c| {
         (r + c.read, l + c.loaded, j + c.rejected)
     });
