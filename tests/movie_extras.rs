@@ -290,7 +290,7 @@ fn check_hidden_gems(kind: MysqlKind, db: &MysqlDb, data: &Synthetic) {
         let exposure = row.5.map(|v| percent_rank(&votes, v as f64));
         let quality_decile = quality_tiles[&((*w * 10_000.0).round() as i64, row.0)];
         let exposure_decile = row.5.map(|v| exposure_tiles[&(v, row.0)]);
-        let gem = quality_decile >= 9 && exposure_decile.is_some_and(|d| d <= 3);
+        let gem = quality_decile >= 9 && exposure_decile.is_some_and(|d| d <= 3) && row.3 >= 10;
         gems += usize::from(gem);
         assert!((row.6 - quality).abs() < 1e-9, "{kind:?}: {row:?}");
         match (row.7, exposure) {

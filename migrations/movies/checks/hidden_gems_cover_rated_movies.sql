@@ -23,5 +23,9 @@ select
     'is_hidden_gem or is_low_sample disagrees with its rule'
 from movie_hidden_gems
 where movie_hidden_gems.is_hidden_gem
-    <> coalesce(movie_hidden_gems.quality_decile >= 9 and movie_hidden_gems.exposure_decile <= 3, false)
+    <> coalesce(
+        movie_hidden_gems.quality_decile >= 9 and movie_hidden_gems.exposure_decile <= 3
+            and movie_hidden_gems.rating_count >= 10,
+        false
+    )
     or movie_hidden_gems.is_low_sample <> (movie_hidden_gems.rating_count < 10)

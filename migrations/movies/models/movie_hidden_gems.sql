@@ -12,7 +12,9 @@
 --
 -- Both measures are ranked among the rows: quality_percentile and quality_decile by weighted
 -- rating, exposure_percentile and exposure_decile by vote count among the movies that have one.
--- A hidden gem is in the top two quality deciles and the bottom three exposure deciles. Deciles
+-- A hidden gem is in the top two quality deciles and the bottom three exposure deciles, with at
+-- least 10 ratings (on the real files the best-kept secrets are otherwise films with two to six
+-- ratings, still near the top after the prior pulls them toward the mean). Deciles
 -- come from ntile(10), which must split tied values somewhere: ties go by movie_id (lower id in
 -- the lower decile), so every run and both servers agree. Percentiles are percent_rank: tied
 -- values share the lower one.
@@ -32,7 +34,7 @@
 --                        one, 1 = least known; NULL without a vote count
 --   gem_score            quality_percentile - exposure_percentile, -1..1, higher = better kept
 --                        secret; NULL without a vote count
---   is_hidden_gem        quality_decile 9 or 10 and exposure_decile 1 to 3
+--   is_hidden_gem        quality_decile 9 or 10, exposure_decile 1 to 3, and not is_low_sample
 --   is_low_sample        fewer than 10 ratings: the weighted rating is mostly prior
 --   run_id               the run that built this table (runner_runs.run_id, stg_staging_run)
 
@@ -109,8 +111,10 @@ final as (
         ranked.quality_decile,
         ranked.exposure_decile,
         ranked.quality_percentile - ranked.exposure_percentile as gem_score,
-        coalesce(ranked.quality_decile >= 9 and ranked.exposure_decile <= 3, false)
-            as is_hidden_gem,
+        coalesce(
+            ranked.quality_decile >= 9 and ranked.exposure_decile <= 3 and ranked.rating_count >= 10,
+            false
+        ) as is_hidden_gem,
         ranked.rating_count < 10 as is_low_sample,
         staging_run.run_id
     from ranked
