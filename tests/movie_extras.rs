@@ -1,9 +1,10 @@
-//! The extra movie tables (movie_hidden_gems, movie_financials, director_consistency) on MariaDB
-//! and MySQL 9.7, against a reference computed here in Rust from the files this test writes: a
-//! generated but complete data folder with every edge case the tables state (a movie with one
-//! rating, unrated movies, a rated movie missing from the metadata, zero and suspect budgets and
-//! revenues, a film without a year or a vote count, a director with one film, co-directors, an
-//! assistant director who must not count, a repeated credits record).
+//! The extra movie tables (movie_hidden_gems, movie_financials, director_consistency,
+//! collection_decay) on MariaDB and MySQL 9.7, against a reference computed here in Rust from the
+//! files this test writes: a generated but complete data folder with every edge case the tables
+//! state (a movie with one rating, unrated movies, a rated movie missing from the metadata, zero
+//! and suspect budgets and revenues, a film without a year or a vote count, a director with one
+//! film, co-directors, an assistant director who must not count, a repeated credits record, a
+//! collection of one and a sequel nobody rated).
 
 mod common;
 
@@ -20,6 +21,7 @@ struct Movie {
     revenue: u64,
     votes: Option<u64>,
     directors: Vec<u64>,
+    collection: Option<u64>,
 }
 
 /// The data written: movies (TMDB ids), ratings (user, TMDB id, stars) already mapped through
@@ -59,7 +61,20 @@ fn synthetic() -> Synthetic {
             revenue: amount(&mut rng),
             votes: (!rng.chance(10)).then(|| rng.below(5000)),
             directors,
+            collection: None,
         });
+    }
+    // collections: four films, two, one alone, and one whose second film nobody rated (the last
+    // ten movies are unrated); release years repeat, so ties go by movie id
+    for (collection, members) in [
+        (1, &[1usize, 2, 3, 4][..]),
+        (2, &[5, 6]),
+        (3, &[7]),
+        (4, &[8, 145]),
+    ] {
+        for n in members {
+            movies[n - 1].collection = Some(collection);
+        }
     }
     // person 26 directs a film in the metadata and NOT_IN_METADATA; person 27 one film only,
     // the movie with one rating
@@ -113,11 +128,16 @@ fn write_files(dir: &Path, movies: &[Movie], ratings: &[(u64, u64, f64)]) {
     let mut links = String::from("movieId,imdbId,tmdbId\n");
     for movie in movies {
         let date = movie.year.map_or(String::new(), |y| format!("{y}-06-01"));
+        let collection = movie.collection.map_or(String::new(), |c| {
+            format!(
+                "\"{{'id': {c}, 'name': 'Series {c}', 'poster_path': None, 'backdrop_path': None}}\""
+            )
+        });
         let votes = movie.votes.map_or(String::new(), |v| v.to_string());
         let (id, budget, revenue) = (movie.id, movie.budget, movie.revenue);
         writeln!(
             metadata,
-            "False,,{budget},\"[{{'id': 18, 'name': 'Drama'}}]\",,{id},tt{id:07},en,Film {id},\
+            "False,{collection},{budget},\"[{{'id': 18, 'name': 'Drama'}}]\",,{id},tt{id:07},en,Film {id},\
              An overview.,1.5,,[],[],{date},{revenue},90.0,[],Released,,Film {id},False,6.0,{votes}"
         )
         .unwrap();
@@ -500,6 +520,93 @@ fn check_directors(kind: MysqlKind, db: &MysqlDb, data: &Synthetic) {
     );
 }
 
+/// collection_id, movie_id, collection_name, sequel_number, collection_films, rating_count,
+/// weighted_rating, change_from_first, change_from_previous, is_only_film
+type CollectionRow = (
+    u64,
+    u64,
+    String,
+    u64,
+    u64,
+    u64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    bool,
+);
+
+fn check_collections(kind: MysqlKind, db: &MysqlDb, data: &Synthetic) {
+    let scores = weighted_ratings(&data.ratings);
+    let got: Vec<CollectionRow> = db.query(
+        "select collection_id, movie_id, collection_name, sequel_number, collection_films, \
+         rating_count, cast(weighted_rating as char), cast(change_from_first as char), \
+         cast(change_from_previous as char), is_only_film from collection_decay \
+         order by collection_id, sequel_number",
+    );
+    let mut by_collection: BTreeMap<u64, Vec<&Movie>> = BTreeMap::new();
+    for movie in &data.movies {
+        if let Some(c) = movie.collection {
+            by_collection.entry(c).or_default().push(movie);
+        }
+    }
+    let mut want = Vec::new();
+    for (collection, films) in &mut by_collection {
+        // release order: unknown years last, ties by movie id
+        films.sort_by_key(|m| (m.year.is_none(), m.year, m.id));
+        let rating = |m: &Movie| {
+            scores
+                .get(&m.id)
+                .map(|s| (s.1 * 10_000.0).round() / 10_000.0)
+        };
+        let first = rating(films[0]);
+        for (i, film) in films.iter().enumerate() {
+            let this = rating(film);
+            let previous = if i == 0 { None } else { rating(films[i - 1]) };
+            want.push((
+                *collection,
+                film.id,
+                i as u64 + 1,
+                films.len() as u64,
+                scores.get(&film.id).map_or(0, |s| s.0),
+                this,
+                this.zip(first).map(|(a, b)| a - b),
+                this.zip(previous).map(|(a, b)| a - b),
+            ));
+        }
+    }
+    assert_eq!(got.len(), want.len(), "{kind:?}: {got:?}");
+    let near = |text: &Option<String>, value: Option<f64>| match (text, value) {
+        (Some(t), Some(v)) => close(t, v, 0.000_11),
+        (None, None) => true,
+        _ => false,
+    };
+    for (row, w) in got.iter().zip(&want) {
+        assert_eq!(
+            (row.0, row.1, &row.2, row.3, row.4, row.5, row.9),
+            (
+                w.0,
+                w.1,
+                &format!("Series {}", w.0),
+                w.2,
+                w.3,
+                w.4,
+                w.3 == 1
+            ),
+            "{kind:?}"
+        );
+        assert!(
+            near(&row.6, w.5) && near(&row.7, w.6) && near(&row.8, w.7),
+            "{kind:?}: {row:?} vs {w:?}"
+        );
+    }
+    let unrated_second = got.iter().find(|r| r.1 == 10_145).unwrap();
+    assert_eq!(
+        (&unrated_second.6, &unrated_second.7),
+        (&None, &None),
+        "{kind:?}"
+    );
+}
+
 #[test]
 fn extra_tables_equal_a_reference_computed_from_the_files() {
     let data = synthetic();
@@ -516,5 +623,6 @@ fn extra_tables_equal_a_reference_computed_from_the_files() {
         check_hidden_gems(kind, &db, &data);
         check_financials(kind, &db, &data);
         check_directors(kind, &db, &data);
+        check_collections(kind, &db, &data);
     }
 }

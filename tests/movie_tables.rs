@@ -573,7 +573,7 @@ fn changed_ratings_update_the_tables_and_unchanged_input_leaves_them_equal() {
     }
 }
 
-const PUBLISHED: [&str; 8] = [
+const PUBLISHED: [&str; 9] = [
     "movie_rating_percentiles",
     "keyword_aggregates",
     "cast_member_aggregates",
@@ -582,6 +582,7 @@ const PUBLISHED: [&str; 8] = [
     "movie_hidden_gems",
     "movie_financials",
     "director_consistency",
+    "collection_decay",
 ];
 
 /// Each published table carries the run that built it: the run recorded in runner_runs, the same
@@ -804,9 +805,9 @@ fn a_user_without_show_view_builds_in_order() {
             .args(["migrate", "movies", "--movie-data-path"])
             .arg(movie_fixture("awkward")));
         assert_eq!(r.code, 0, "{kind:?}: {r}");
-        // the eight published tables: percentiles, keywords, cast, genre rankings, user bias,
-        // hidden gems, financials, directors
-        assert!(r.stderr.contains("8 tables built"), "{kind:?}: {r}");
+        // the nine published tables: percentiles, keywords, cast, genre rankings, user bias,
+        // hidden gems, financials, directors, collections
+        assert!(r.stderr.contains("9 tables built"), "{kind:?}: {r}");
         let after: Vec<u64> = db.query("select count(*) from keyword_aggregates");
         assert_eq!(after, before, "{kind:?}");
         mysql_admin(kind)
