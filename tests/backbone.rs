@@ -70,6 +70,14 @@ fn the_baseline_and_the_models_reapply_over_themselves() {
             })
             .collect()
     };
+    // every column of every table (raw_files too: V4 alters it), in order, with type and nullability
+    let columns = |db: &MysqlDb| -> Vec<(String, String, String, String)> {
+        db.query(&format!(
+            "select table_name, column_name, column_type, is_nullable from information_schema.columns \
+             where table_schema = '{}' order by table_name, ordinal_position",
+            db.name
+        ))
+    };
     let views = |db: &MysqlDb| -> Vec<(String, String)> {
         db.query(&format!(
             "select table_name, view_definition from information_schema.views \
@@ -102,7 +110,7 @@ fn the_baseline_and_the_models_reapply_over_themselves() {
         let db = MysqlDb::new(kind, "reapply");
         let migrate = || run_ok(runner_for(Some(&db), None).args(["migrate", "movies"]));
         migrate();
-        let (before, before_views) = (tables(&db), views(&db));
+        let (before, before_views, before_columns) = (tables(&db), views(&db), columns(&db));
         assert!(
             before.iter().any(|(t, n)| t == "stg_movies" && *n > 0),
             "{kind:?}: the run built nothing"
@@ -128,6 +136,11 @@ fn the_baseline_and_the_models_reapply_over_themselves() {
             tables(&db),
             before,
             "{kind:?}: the migrations applied twice"
+        );
+        assert_eq!(
+            columns(&db),
+            before_columns,
+            "{kind:?}: a column changed when the migrations applied twice"
         );
         db.conn().query_drop("delete from runner_models").unwrap();
         let again = migrate();

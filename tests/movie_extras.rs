@@ -33,8 +33,15 @@ struct Synthetic {
 }
 
 const MOVIES: u64 = 150;
+/// Well rated, but its metadata record has no title.
+const UNTITLED: u64 = 10_010;
 /// Rated and directed, but not in the metadata file.
 const NOT_IN_METADATA: u64 = 99_999;
+
+/// The title written for a TMDB id; None when the metadata has none.
+fn title_of(id: u64) -> Option<String> {
+    (id != UNTITLED && id != NOT_IN_METADATA).then(|| format!("Film {id}"))
+}
 
 fn director_name(person: u64) -> String {
     format!("Director {person}")
@@ -80,6 +87,12 @@ fn synthetic() -> Synthetic {
     // the movie with one rating
     movies[0].directors = vec![26];
     movies[2].directors = vec![27];
+    // amounts at the $1,000 boundary: a budget of exactly 1,000 with a suspect revenue of 999,
+    // and a suspect budget of 999 with a real revenue
+    (movies[10].budget, movies[10].revenue) = (1000, 999);
+    (movies[12].budget, movies[12].revenue) = (999, 5_000_000);
+    // the only film of 1980 with a return: ranked first of one, no percentile
+    (movies[20].year, movies[20].budget, movies[20].revenue) = (Some(1980), 1_000_000, 3_000_000);
 
     let mut ratings = Vec::new();
     for user in 1..=80u64 {
@@ -135,10 +148,11 @@ fn write_files(dir: &Path, movies: &[Movie], ratings: &[(u64, u64, f64)]) {
         });
         let votes = movie.votes.map_or(String::new(), |v| v.to_string());
         let (id, budget, revenue) = (movie.id, movie.budget, movie.revenue);
+        let title = title_of(id).unwrap_or_default();
         writeln!(
             metadata,
-            "False,{collection},{budget},\"[{{'id': 18, 'name': 'Drama'}}]\",,{id},tt{id:07},en,Film {id},\
-             An overview.,1.5,,[],[],{date},{revenue},90.0,[],Released,,Film {id},False,6.0,{votes}"
+            "False,{collection},{budget},\"[{{'id': 18, 'name': 'Drama'}}]\",,{id},tt{id:07},en,{title},\
+             An overview.,1.5,,[],[],{date},{revenue},90.0,[],Released,,{title},False,6.0,{votes}"
         )
         .unwrap();
         let mut crew: Vec<String> = movie
@@ -207,7 +221,8 @@ fn weighted_ratings(ratings: &[(u64, u64, f64)]) -> BTreeMap<u64, (u64, f64)> {
     }
     let total: f64 = per_movie.values().map(|v| v.1).sum();
     let count: u64 = per_movie.values().map(|v| v.0).sum();
-    let prior = total / count as f64;
+    // the global mean C, to the 5 decimal places MySQL's division gives (int_movie_scores)
+    let prior = (total / count as f64 * 100_000.0).round() / 100_000.0;
     per_movie
         .into_iter()
         .map(|(id, (n, sum))| (id, (n, (sum + 10.0 * prior) / (n as f64 + 10.0))))
@@ -226,9 +241,9 @@ fn percent_rank(values: &[f64], value: f64) -> f64 {
     values.iter().filter(|v| **v < value).count() as f64 / (values.len() - 1) as f64
 }
 
-/// ntile(10) over `keys` sorted: the first len % 10 tiles hold one row more. Returns key -> tile.
-fn ntile10<K: Ord + Clone>(mut keys: Vec<K>) -> BTreeMap<K, u64> {
-    keys.sort();
+/// ntile(10) over `keys` in the order given: the first len % 10 tiles hold one row more.
+/// Returns key -> tile.
+fn ntile10<K: Ord + Clone>(keys: Vec<K>) -> BTreeMap<K, u64> {
     let n = keys.len() as u64;
     let (small, extra) = (n / 10, n % 10);
     let mut tiles = BTreeMap::new();
@@ -248,7 +263,7 @@ fn ntile10<K: Ord + Clone>(mut keys: Vec<K>) -> BTreeMap<K, u64> {
 /// is_hidden_gem (is_low_sample checked in SQL against rating_count)
 type GemRow = (
     u64,
-    String,
+    Option<String>,
     Option<u32>,
     u64,
     String,
@@ -284,32 +299,40 @@ fn check_hidden_gems(kind: MysqlKind, db: &MysqlDb, data: &Synthetic) {
         "{kind:?}: a movie with one rating"
     );
 
-    // values first, then the ranks over the stored (rounded) values
-    let weighted: Vec<f64> = got.iter().map(|r| r.4.parse().unwrap()).collect();
+    // values first, then the ranks
     for row in &got {
         let movie = in_metadata[&row.0];
         let (count, score) = scores[&row.0];
         assert_eq!(
             (&row.1, row.2, row.3, row.5),
-            (&format!("Film {}", row.0), movie.year, count, movie.votes),
+            (&title_of(row.0), movie.year, count, movie.votes),
             "{kind:?}"
         );
         assert!(close(&row.4, score, 0.0001), "{kind:?}: {row:?} vs {score}");
     }
-    let quality_tiles = ntile10(
-        got.iter()
-            .zip(&weighted)
-            .map(|(r, w)| ((*w * 10_000.0).round() as i64, r.0))
-            .collect(),
-    );
+    // quality ranks by the full-precision rating (values within 1e-9 are ties, by movie id)
+    let exact: Vec<f64> = got.iter().map(|r| scores[&r.0].1).collect();
+    let mut by_quality: Vec<(f64, u64)> =
+        exact.iter().copied().zip(got.iter().map(|r| r.0)).collect();
+    by_quality.sort_by(|a, b| {
+        if (a.0 - b.0).abs() < 1e-9 {
+            a.1.cmp(&b.1)
+        } else {
+            a.0.total_cmp(&b.0)
+        }
+    });
+    let quality_tiles = ntile10(by_quality.iter().map(|q| q.1).collect());
     let votes: Vec<f64> = got.iter().filter_map(|r| r.5).map(|v| v as f64).collect();
-    let exposure_tiles = ntile10(got.iter().filter_map(|r| r.5.map(|v| (v, r.0))).collect());
+    let mut by_votes: Vec<(u64, u64)> = got.iter().filter_map(|r| r.5.map(|v| (v, r.0))).collect();
+    by_votes.sort();
+    let exposure_tiles = ntile10(by_votes.iter().map(|v| v.1).collect());
     let mut gems = 0;
-    for (row, w) in got.iter().zip(&weighted) {
-        let quality = percent_rank(&weighted, *w);
+    for (row, w) in got.iter().zip(&exact) {
+        let quality =
+            exact.iter().filter(|v| **v < w - 1e-9).count() as f64 / (exact.len() - 1) as f64;
         let exposure = row.5.map(|v| percent_rank(&votes, v as f64));
-        let quality_decile = quality_tiles[&((*w * 10_000.0).round() as i64, row.0)];
-        let exposure_decile = row.5.map(|v| exposure_tiles[&(v, row.0)]);
+        let quality_decile = quality_tiles[&row.0];
+        let exposure_decile = row.5.map(|_| exposure_tiles[&row.0]);
         let gem = quality_decile >= 9 && exposure_decile.is_some_and(|d| d <= 3) && row.3 >= 10;
         gems += usize::from(gem);
         assert!((row.6 - quality).abs() < 1e-9, "{kind:?}: {row:?}");
@@ -415,10 +438,14 @@ fn check_financials(kind: MysqlKind, db: &MysqlDb, data: &Synthetic) {
             (Some(rank), Some(year.len() as u64)),
             "{kind:?}: {row:?}"
         );
-        assert!(
-            (row.7.unwrap() - percent_rank(year, multiple)).abs() < 1e-9,
-            "{kind:?}: {row:?}"
-        );
+        if year.len() == 1 {
+            assert_eq!(row.7, None, "{kind:?}: alone in its year: {row:?}");
+        } else {
+            assert!(
+                (row.7.unwrap() - percent_rank(year, multiple)).abs() < 1e-9,
+                "{kind:?}: {row:?}"
+            );
+        }
         ranked += 1;
     }
     assert!(ranked > 20, "{kind:?}: only {ranked} ranked films");
@@ -467,7 +494,15 @@ fn check_directors(kind: MysqlKind, db: &MysqlDb, data: &Synthetic) {
         films.keys().copied().collect::<Vec<_>>(),
         "{kind:?}: directors of rated films, no assistant director"
     );
-    let title = |id: u64| (id != NOT_IN_METADATA).then(|| format!("Film {id}"));
+    let title = title_of;
+    let extremes: BTreeMap<u64, (String, String)> = db
+        .query::<(u64, String, String)>(
+            "select person_id, cast(best_weighted_rating as char), \
+             cast(worst_weighted_rating as char) from director_consistency",
+        )
+        .into_iter()
+        .map(|(person, best, worst)| (person, (best, worst)))
+        .collect();
     for (row, (person, ids)) in got.iter().zip(&films) {
         let values: Vec<(f64, u64)> = ids.iter().map(|id| (scores[id].1, *id)).collect();
         let n = values.len() as f64;
@@ -499,6 +534,12 @@ fn check_directors(kind: MysqlKind, db: &MysqlDb, data: &Synthetic) {
             "{kind:?}"
         );
         assert!(close(&row.4, mean, 0.0001), "{kind:?}: {row:?}");
+        let (best_rating, worst_rating) = &extremes[person];
+        assert!(
+            close(best_rating, scores[&best].1, 0.000_051)
+                && close(worst_rating, scores[&worst].1, 0.000_051),
+            "{kind:?}: {row:?}"
+        );
         match &row.5 {
             None => assert_eq!(ids.len(), 1, "{kind:?}: {row:?}"),
             Some(spread) => {
@@ -624,5 +665,14 @@ fn extra_tables_equal_a_reference_computed_from_the_files() {
         check_financials(kind, &db, &data);
         check_directors(kind, &db, &data);
         check_collections(kind, &db, &data);
+        let reason: Vec<Option<String>> = db.query(&format!(
+            "select title_missing_reason from movie_rating_percentiles where movielens_movie_id = {}",
+            UNTITLED - 10_000
+        ));
+        assert_eq!(
+            reason,
+            [Some("no title in the metadata".to_owned())],
+            "{kind:?}"
+        );
     }
 }

@@ -1,6 +1,5 @@
--- Tables of the models int_movie_scores, movie_hidden_gems, movie_financials, stg_movie_directors,
--- director_consistency and collection_decay (models/<table>.sql: what each column means and how
--- it is computed).
+-- Tables of the models int_movie_scores, movie_hidden_gems, movie_financials, stg_movie_directors
+-- and director_consistency (models/<table>.sql: what each column means and how it is computed).
 --
 -- Idempotent, like V1: `if not exists` throughout.
 
@@ -67,22 +66,4 @@ create table if not exists director_consistency (
     worst_weighted_rating decimal(7, 4) not null,
     is_low_sample boolean not null,
     primary key (person_id)
-) engine = InnoDB default charset = utf8mb4 collate = utf8mb4_bin;
-
-create table if not exists collection_decay (
-    collection_id bigint not null,
-    movie_id bigint not null,
-    collection_name mediumtext null,
-    title mediumtext null,
-    release_date date null,
-    sequel_number bigint not null,
-    collection_films bigint not null,
-    rating_count bigint not null,
-    weighted_rating decimal(7, 4) null,
-    change_from_first decimal(8, 4) null,
-    change_from_previous decimal(8, 4) null,
-    is_only_film boolean not null,
-    is_low_sample boolean not null,
-    run_id bigint null,
-    primary key (collection_id, movie_id)
 ) engine = InnoDB default charset = utf8mb4 collate = utf8mb4_bin;

@@ -17,6 +17,15 @@ where movie_hidden_gems.quality_percentile not between 0 and 1
     or movie_hidden_gems.quality_decile not between 1 and 10
     or movie_hidden_gems.exposure_decile not between 1 and 10
     or (movie_hidden_gems.exposure_decile is null) <> (movie_hidden_gems.tmdb_vote_count is null)
+    or (movie_hidden_gems.exposure_percentile is null) <> (movie_hidden_gems.tmdb_vote_count is null)
+union all
+select
+    movie_hidden_gems.movie_id,
+    'gem_score is not quality_percentile - exposure_percentile'
+from movie_hidden_gems
+where (movie_hidden_gems.gem_score is null) <> (movie_hidden_gems.exposure_percentile is null)
+    or abs(movie_hidden_gems.gem_score
+        - (movie_hidden_gems.quality_percentile - movie_hidden_gems.exposure_percentile)) > 0.000001
 union all
 select
     movie_hidden_gems.movie_id,

@@ -29,7 +29,10 @@ where abs(user_rating_bias.mean_offset) > 4.5
 union all
 select
     user_rating_bias.user_id,
-    'shrunk_offset not between 0 and mean_offset'
+    'shrunk_offset is not mean_offset * compared_count / (compared_count + 10)'
 from user_rating_bias
-where abs(user_rating_bias.shrunk_offset) > abs(coalesce(user_rating_bias.mean_offset, 0))
-    or user_rating_bias.shrunk_offset * coalesce(user_rating_bias.mean_offset, 0) < 0
+where abs(
+        user_rating_bias.shrunk_offset
+        - coalesce(user_rating_bias.mean_offset, 0) * user_rating_bias.compared_count
+        / (user_rating_bias.compared_count + 10)
+    ) > 0.00011

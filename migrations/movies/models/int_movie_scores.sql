@@ -8,7 +8,8 @@
 -- so the weighted rating has one definition. It is a Bayesian mean: ten "average" ratings of
 -- prior, so a film needs many ratings to move far from the global mean C, the mean of every
 -- rating of a rated movie. The prior of 10 is a judgement call: larger favours well-known films
--- more. Kept to the 9 decimal places the division gives, so rankings do not tie by rounding.
+-- more. C comes to 5 decimal places and each weighted rating to the 9 its division gives; the
+-- tables that rank by it use that precision, so films do not tie by rounding.
 --
 -- columns:
 --   movie_id         TMDB movie id

@@ -28,7 +28,9 @@
 --                              a year
 --   year_movies_with_return    films of the release year with a return_multiple: what
 --                              rank_in_year is out of
---   return_percentile_in_year  percent_rank of return_multiple within the year, 1 = best
+--   return_percentile_in_year  percent_rank of return_multiple within the year, 0 = worst,
+--                              1 = best, ties share the lower value; NULL without a rank or
+--                              when the film is the year's only one with a return
 --   rating_count               MovieLens ratings of the film; 0 when unrated
 --   weighted_rating            Bayesian weighted rating, stars (int_movie_scores); NULL when
 --                              unrated
@@ -99,7 +101,9 @@ final as (
         returns.return_multiple,
         ranked.rank_in_year,
         ranked.year_movies_with_return,
-        ranked.return_percentile_in_year,
+        -- a film alone in its year has no one to be compared with (percent_rank would say 0)
+        case when ranked.year_movies_with_return > 1 then ranked.return_percentile_in_year end
+            as return_percentile_in_year,
         coalesce(scores.rating_count, 0) as rating_count,
         cast(scores.weighted_rating as decimal(7, 4)) as weighted_rating,
         staging_run.run_id

@@ -5,19 +5,21 @@
 -- sources: int_movie_scores, stg_movies, stg_staging_run
 --
 -- Which films to recommend as discoveries: high quality by the MovieLens ratings (the Bayesian
--- weighted rating of int_movie_scores, so two perfect ratings are not enough), low exposure by
--- TMDB's vote count (how many people anywhere bothered to vote: a measure of fame independent of
--- our raters). Informs: "hidden gems" rows, editorial discovery lists, licensing cheap titles
--- that delight.
+-- weighted rating of int_movie_scores, which pulls a film with few ratings toward the mean), low
+-- exposure by TMDB's vote count (how many people anywhere bothered to vote: a measure of fame
+-- independent of our raters). Informs: "hidden gems" rows, editorial discovery lists, licensing
+-- cheap titles that delight.
 --
 -- Both measures are ranked among the rows: quality_percentile and quality_decile by weighted
--- rating, exposure_percentile and exposure_decile by vote count among the movies that have one.
--- A hidden gem is in the top two quality deciles and the bottom three exposure deciles, with at
--- least 10 ratings (on the real files the best-kept secrets are otherwise films with two to six
--- ratings, still near the top after the prior pulls them toward the mean). Deciles
--- come from ntile(10), which must split tied values somewhere: ties go by movie_id (lower id in
--- the lower decile), so every run and both servers agree. Percentiles are percent_rank: tied
--- values share the lower one.
+-- rating (its full precision, not the 4 places shown), exposure_percentile and exposure_decile by
+-- vote count among the movies that have one. Quality ranks among every row, including films
+-- with few ratings, whose weighted ratings crowd near the mean. A hidden gem is in the top two
+-- quality deciles and the bottom three exposure deciles, with at least 10 ratings: the prior
+-- alone does not keep out a film with two perfect ratings (weighted 3.79 on the real files,
+-- quality decile 9), and 81 of the 102 candidates there have 2 to 9 ratings. Deciles come from
+-- ntile(10), which must split tied values somewhere: ties go by movie_id (lower id in the lower
+-- decile), so every run and both servers agree, but two tied films can fall either side of a
+-- decile boundary. Percentiles are percent_rank: tied values share the lower one.
 --
 -- columns:
 --   movie_id             TMDB movie id; primary key
@@ -68,7 +70,7 @@ rated as (
         movies.title,
         movies.release_year,
         scores.rating_count,
-        cast(scores.weighted_rating as decimal(7, 4)) as weighted_rating,
+        scores.weighted_rating,
         movies.vote_count as tmdb_vote_count,
         movies.vote_count is null as lacks_votes
     from scores
@@ -81,7 +83,7 @@ ranked as (
         rated.title,
         rated.release_year,
         rated.rating_count,
-        rated.weighted_rating,
+        cast(rated.weighted_rating as decimal(7, 4)) as weighted_rating,
         rated.tmdb_vote_count,
         percent_rank() over (order by rated.weighted_rating) as quality_percentile,
         case

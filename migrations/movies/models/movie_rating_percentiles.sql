@@ -32,7 +32,7 @@
 --   movielens_movie_id    MovieLens movie id (the ratings file's movieId); primary key
 --   movie_id              TMDB movie id through stg_links; NULL when links has no tmdbId (13
 --                         movies of links_small.csv, e.g. 720, 721, 769)
---   title                 from the metadata file; NULL when the metadata has no such TMDB id
+--   title                 from the metadata file; NULL when there is none (title_missing_reason)
 --   rating_count          number of ratings
 --   min_rating            lowest rating, stars
 --   p25_rating            25th percentile (linear interpolation), stars

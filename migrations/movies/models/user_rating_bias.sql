@@ -12,7 +12,8 @@
 -- (leave-one-out): with S and n the sum and count of the movie's ratings, the offset is
 -- r - (S - r) / (n - 1) = (n * r - S) / (n - 1). The user's own rating never pulls the reference
 -- toward itself. A movie nobody else rated (n = 1) has nothing to compare with and is left out;
--- compared_count counts the ratings that remain.
+-- compared_count counts the ratings that remain. Every other rating of the movie is another
+-- user's: the loader rejects a second rating of a movie by the same user (raw_rejects).
 --
 -- Users with few compared ratings are shrunk toward 0, a neutral rater:
 -- shrunk_offset = (sum of the offsets) / (compared_count + 10), the regularised user bias of a
@@ -61,55 +62,55 @@ histogram as (
     from int_rating_histogram
 ),
 
-movie_totals as (
+-- per movie, the offset of a rating r is r * scale - shift: scale = n / (n - 1) and
+-- shift = S / (n - 1), both 0 when nobody else rated it. Computed here, in a grouped step, so
+-- the server materialises them once per movie: written into the per-rating expression, they
+-- were recomputed for each of 26 million ratings (54 s against 22 s).
+movie_terms as (
     select
         histogram.movielens_movie_id,
-        sum(histogram.rating * histogram.rating_count) as rating_sum,
-        sum(histogram.rating_count) as rating_count
+        sum(histogram.rating_count) > 1 as is_compared,
+        case
+            when sum(histogram.rating_count) > 1
+                then cast(sum(histogram.rating_count) as double) / (sum(histogram.rating_count) - 1)
+            else 0
+        end as scale,
+        case
+            when sum(histogram.rating_count) > 1
+                then cast(sum(histogram.rating * histogram.rating_count) as double)
+                / (sum(histogram.rating_count) - 1)
+            else 0
+        end as shift
     from histogram
     group by histogram.movielens_movie_id
 ),
 
--- each rating next to the other users' mean rating of its movie; NULL when nobody else rated it
-offsets as (
-    select
-        ratings.user_id,
-        ratings.rating,
-        ratings.rated_at_unix,
-        case
-            when movie_totals.rating_count > 1
-                then cast(
-                    movie_totals.rating_count * ratings.rating - movie_totals.rating_sum as double
-                ) / (movie_totals.rating_count - 1)
-        end as offset_stars
-    from ratings
-    inner join movie_totals on movie_totals.movielens_movie_id = ratings.movielens_movie_id
-),
-
 per_user as (
     select
-        offsets.user_id,
+        ratings.user_id,
         count(*) as rating_count,
-        -- in double: avg of a decimal rounds to 5 places, and a second rounding to 4 can be off
-        avg(cast(offsets.rating as double)) as mean_rating,
-        count(offsets.offset_stars) as compared_count,
-        avg(offsets.offset_stars) as mean_offset,
-        coalesce(sum(offsets.offset_stars), 0) / (count(offsets.offset_stars) + 10)
-            as shrunk_offset,
-        min(offsets.rated_at_unix) as first_rated_at_unix,
-        max(offsets.rated_at_unix) as last_rated_at_unix
-    from offsets
-    group by offsets.user_id
+        sum(ratings.rating) as rating_sum,
+        sum(movie_terms.is_compared) as compared_count,
+        sum(ratings.rating * movie_terms.scale - movie_terms.shift) as offset_sum,
+        min(ratings.rated_at_unix) as first_rated_at_unix,
+        max(ratings.rated_at_unix) as last_rated_at_unix
+    from ratings
+    inner join movie_terms on movie_terms.movielens_movie_id = ratings.movielens_movie_id
+    group by ratings.user_id
 ),
 
 rounded as (
     select
         per_user.user_id,
         per_user.rating_count,
-        cast(per_user.mean_rating as decimal(7, 4)) as mean_rating,
+        -- in double: a decimal average rounds to 5 places, and a second rounding to 4 can be off
+        cast(cast(per_user.rating_sum as double) / per_user.rating_count as decimal(7, 4))
+            as mean_rating,
         per_user.compared_count,
-        cast(per_user.mean_offset as decimal(7, 4)) as mean_offset,
-        cast(per_user.shrunk_offset as decimal(7, 4)) as shrunk_offset,
+        cast(per_user.offset_sum / nullif(per_user.compared_count, 0) as decimal(7, 4))
+            as mean_offset,
+        cast(per_user.offset_sum / (per_user.compared_count + 10) as decimal(7, 4))
+            as shrunk_offset,
         per_user.compared_count < 10 as is_low_sample,
         per_user.first_rated_at_unix,
         per_user.last_rated_at_unix
