@@ -86,26 +86,8 @@ fn the_baseline_and_the_models_reapply_over_themselves() {
         ))
     };
     // one view per model file (a table model's is its build view)
-    let models = std::fs::read_dir("migrations/movies/models")
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .path()
-                .extension()
-                .is_some_and(|x| x == "sql")
-        })
-        .count();
-    let migrations = std::fs::read_dir("migrations/movies")
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .path()
-                .extension()
-                .is_some_and(|x| x == "sql")
-        })
-        .count();
+    let models = sql_files("migrations/movies/models");
+    let migrations = sql_files("migrations/movies");
     for kind in MysqlKind::ALL {
         let db = MysqlDb::new(kind, "reapply");
         let migrate = || run_ok(runner_for(Some(&db), None).args(["migrate", "movies"]));
@@ -256,18 +238,7 @@ fn two_concurrent_migrates_both_succeed_one_after_the_other() {
                 || waited.contains("waiting for the migration lock"),
             "{a}\n{b}"
         );
-        let sql_files = |target: &str| {
-            std::fs::read_dir(dir.path().join(target))
-                .unwrap()
-                .filter(|e| {
-                    e.as_ref()
-                        .unwrap()
-                        .path()
-                        .extension()
-                        .is_some_and(|x| x == "sql")
-                })
-                .count() as i64
-        };
+        let sql_files = |target: &str| sql_files(dir.path().join(target)) as i64;
         assert_eq!(
             migrations_applied_mysql(&movies).len() as i64,
             sql_files("movies")

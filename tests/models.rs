@@ -57,16 +57,7 @@ fn an_edited_model_shows_as_changed_is_refused_then_applied_and_rebuilds_its_tab
         let db = MysqlDb::new(kind, "models");
         let dir = migrations_with("movies", &[]);
         let models = dir.path().join("movies/models");
-        let model_count = std::fs::read_dir(&models)
-            .unwrap()
-            .filter(|e| {
-                e.as_ref()
-                    .unwrap()
-                    .path()
-                    .extension()
-                    .is_some_and(|x| x == "sql")
-            })
-            .count();
+        let model_count = sql_files(&models);
         let runner = || {
             let mut cmd = runner_for(Some(&db), None);
             cmd.env("RUNNER_MIGRATIONS_DIR", dir.path())

@@ -427,3 +427,17 @@ pub fn columns_but_run_id(conn: &mut mysql::Conn, schema: &str, table: &str) -> 
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// How many `.sql` files a folder holds (migrations, models or checks).
+pub fn sql_files(dir: impl AsRef<Path>) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "sql")
+        })
+        .count()
+}
