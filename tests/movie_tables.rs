@@ -613,6 +613,10 @@ fn published_tables_carry_the_run_that_built_them() {
             "select movielens_movie_id, is_low_sample from movie_rating_percentiles order by 1",
         );
         assert_eq!(low, [(1, false), (2, true)], "{kind:?}");
+        // movieId 1 is TMDB 862 (two genres), 2 is TMDB 100
+        let low: Vec<(u64, bool)> = db
+            .query("select distinct movie_id, is_low_sample from movie_genre_rankings order by 1");
+        assert_eq!(low, [(100, true), (862, false)], "{kind:?}");
     }
 }
 

@@ -26,6 +26,8 @@
 --                         C the mean of all ratings
 --   rank_in_genre         rank by weighted_rating within the genre, 1 = best; ties share a rank
 --   rank_in_genre_decade  rank by weighted_rating within the genre and release decade, 1 = best
+--   is_low_sample         fewer than 10 ratings: mean_rating says little, and the weighted
+--                         rating is mostly prior
 --   run_id                the run that built this table (runner_runs.run_id, stg_staging_run)
 
 with
@@ -75,6 +77,7 @@ final as (
             partition by genres.genre_id, floor(movies.release_year / 10)
             order by scored.weighted_rating desc
         ) as rank_in_genre_decade,
+        scored.rating_count < 10 as is_low_sample,
         staging_run.run_id
     from scored
     inner join movies on movies.movie_id = scored.movie_id
