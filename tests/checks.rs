@@ -110,6 +110,69 @@ fn check_passes_on_good_data_and_fails_on_bad() {
     }
 }
 
+/// Each check of the newer tables finds the damage it names (the awkward fixture holds a row of
+/// every table), and a re-run repairs it.
+#[test]
+fn each_check_of_the_newer_tables_finds_its_damage() {
+    let damages = [
+        (
+            "financials_cover_budgets",
+            "update movie_financials set is_amount_suspect = not is_amount_suspect",
+        ),
+        (
+            "directors_bounded",
+            "update director_consistency set best_weighted_rating = best_weighted_rating + 0.0001",
+        ),
+        (
+            "user_bias_covers_users",
+            "update user_rating_bias set shrunk_offset = mean_offset where compared_count > 0",
+        ),
+        (
+            "hidden_gems_cover_rated_movies",
+            "update movie_hidden_gems set gem_score = gem_score + 0.01",
+        ),
+        (
+            "percentiles_caveats",
+            "update movie_rating_percentiles set title_missing_reason = 'movieId not in the links file' \
+             where movielens_movie_id = 4",
+        ),
+        (
+            "published_run_ids",
+            "update keyword_aggregates set run_id = run_id + 1",
+        ),
+        (
+            "collections_numbered",
+            "update collection_decay set sequel_number = 5",
+        ),
+    ];
+    for kind in MysqlKind::ALL {
+        let db = MysqlDb::new(kind, "newchecks");
+        let migrate = || {
+            run_ok(
+                runner_for(Some(&db), None)
+                    .args(["migrate", "movies", "--movie-data-path"])
+                    .arg(movie_fixture("awkward")),
+            )
+        };
+        migrate();
+        for (check, damage) in damages {
+            let r = run_ok(runner_for(Some(&db), None).args(["check", "movies"]));
+            assert!(
+                r.stdout.contains(&format!("movies: pass  {check}")),
+                "{kind:?}: {r}"
+            );
+            db.conn().query_drop(damage).unwrap();
+            let r = run(runner_for(Some(&db), None).args(["check", "movies"]));
+            assert_eq!(r.code, 1, "{kind:?} {check}: {r}");
+            assert!(
+                r.stdout.contains(&format!("movies: FAIL  {check}")),
+                "{kind:?}: {r}"
+            );
+            migrate();
+        }
+    }
+}
+
 #[test]
 fn failing_check_on_new_data_publishes_nothing() {
     // A check of our own that the new data fails: the loader accepts a rating by user 9 (it is a

@@ -30,8 +30,15 @@ where extremes.person_id is null
     or director_consistency.worst_weighted_rating <> extremes.worst_weighted_rating
 union all
 select
+    extremes.person_id,
+    'director of a rated film without a row'
+from extremes
+left join director_consistency on director_consistency.person_id = extremes.person_id
+where director_consistency.person_id is null
+union all
+select
     director_consistency.person_id,
-    'best or worst film not directed by the person'
+    'best or worst film not directed by the person, or not rated as its column says'
 from director_consistency
 left join stg_movie_directors as best
     on best.person_id = director_consistency.person_id
@@ -39,7 +46,12 @@ left join stg_movie_directors as best
 left join stg_movie_directors as worst
     on worst.person_id = director_consistency.person_id
     and worst.movie_id = director_consistency.worst_movie_id
+left join int_movie_scores as best_score on best_score.movie_id = director_consistency.best_movie_id
+left join int_movie_scores as worst_score on worst_score.movie_id = director_consistency.worst_movie_id
 where best.movie_id is null or worst.movie_id is null
+    or best_score.movie_id is null or worst_score.movie_id is null
+    or cast(best_score.weighted_rating as decimal(7, 4)) <> director_consistency.best_weighted_rating
+    or cast(worst_score.weighted_rating as decimal(7, 4)) <> director_consistency.worst_weighted_rating
 union all
 select
     director_consistency.person_id,

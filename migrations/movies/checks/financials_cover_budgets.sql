@@ -31,3 +31,11 @@ where (movie_financials.rank_in_year is null)
     <> (movie_financials.return_multiple is null or movie_financials.release_year is null)
     or (movie_financials.year_movies_with_return is null) <> (movie_financials.rank_in_year is null)
     or movie_financials.rank_in_year not between 1 and movie_financials.year_movies_with_return
+union all
+select
+    movie_financials.movie_id,
+    'return_percentile_in_year outside 0..1, or set without a rank or for a film alone in its year'
+from movie_financials
+where (movie_financials.return_percentile_in_year is null)
+    <> (movie_financials.rank_in_year is null or movie_financials.year_movies_with_return = 1)
+    or movie_financials.return_percentile_in_year not between 0 and 1

@@ -64,8 +64,10 @@ histogram as (
 
 -- per movie, the offset of a rating r is r * scale - shift: scale = n / (n - 1) and
 -- shift = S / (n - 1), both 0 when nobody else rated it. Computed here, in a grouped step, so
--- the server materialises them once per movie: written into the per-rating expression, they
--- were recomputed for each of 26 million ratings (54 s against 22 s).
+-- the server materialises them once per movie, and the per-rating offset appears in one
+-- aggregate only: a CTE without `group by` is merged into the query that reads it, its columns
+-- copied as expressions wherever they are used (an offset column read by count, avg and sum was
+-- computed three times per rating: 54 s against 22 s at 26 million ratings).
 movie_terms as (
     select
         histogram.movielens_movie_id,
