@@ -62,7 +62,8 @@ scores as (
     select
         int_movie_scores.movie_id,
         int_movie_scores.rating_count,
-        int_movie_scores.weighted_rating
+        -- to the 4 places the table stores, so each change is the difference of stored values
+        cast(int_movie_scores.weighted_rating as decimal(7, 4)) as weighted_rating
     from int_movie_scores
 ),
 
@@ -77,11 +78,9 @@ ordered as (
         row_number() over by_release as sequel_number,
         count(*) over (partition by collections.collection_id) as collection_films,
         coalesce(scores.rating_count, 0) as rating_count,
-        cast(scores.weighted_rating as decimal(7, 4)) as weighted_rating,
-        first_value(cast(scores.weighted_rating as decimal(7, 4))) over by_release
-            as first_weighted_rating,
-        lag(cast(scores.weighted_rating as decimal(7, 4))) over by_release
-            as previous_weighted_rating
+        scores.weighted_rating,
+        first_value(scores.weighted_rating) over by_release as first_weighted_rating,
+        lag(scores.weighted_rating) over by_release as previous_weighted_rating
     from collections
     inner join movies on movies.movie_id = collections.movie_id
     left join scores on scores.movie_id = collections.movie_id
