@@ -229,18 +229,6 @@ fn weighted_ratings(ratings: &[(u64, u64, f64)]) -> BTreeMap<u64, (u64, f64)> {
         .collect()
 }
 
-fn close(text: &str, want: f64, tolerance: f64) -> bool {
-    (text.parse::<f64>().unwrap() - want).abs() <= tolerance
-}
-
-/// percent_rank: rows strictly below / (rows - 1), 0 for a single row.
-fn percent_rank(values: &[f64], value: f64) -> f64 {
-    if values.len() < 2 {
-        return 0.0;
-    }
-    values.iter().filter(|v| **v < value).count() as f64 / (values.len() - 1) as f64
-}
-
 /// ntile(10) over `keys` in the order given: the first len % 10 tiles hold one row more.
 /// Returns key -> tile.
 fn ntile10<K: Ord + Clone>(keys: Vec<K>) -> BTreeMap<K, u64> {

@@ -362,8 +362,7 @@ fn user_rating_bias_equals_a_reference_implementation_on_generated_ratings() {
         migrate_movies(&db, data.path());
         let got: Vec<BiasRow> = db.query(&format!("{BIAS_COLUMNS} order by user_id"));
         assert_eq!(got.len(), per_user.len(), "{kind:?}");
-        let close =
-            |text: &str, want: f64| (text.parse::<f64>().unwrap() - want).abs() <= 0.000_051;
+        let close = |text: &str, want: f64| close(text, want, 0.000_051);
         for (row, (user, (count, sum, offsets))) in got.iter().zip(&per_user) {
             let compared = offsets.len() as u64;
             let total: f64 = offsets.iter().sum();
@@ -388,11 +387,10 @@ fn user_rating_bias_equals_a_reference_implementation_on_generated_ratings() {
             (nobody_else.3, &nobody_else.4, nobody_else.5.as_str()),
             (0, &None, "0.0000")
         );
-        // percent_rank of the stored offsets: users strictly below / (users - 1)
+        // percent_rank of the stored offsets
         let shrunk: Vec<f64> = got.iter().map(|r| r.5.parse().unwrap()).collect();
         for (row, value) in got.iter().zip(&shrunk) {
-            let below = shrunk.iter().filter(|v| *v < value).count();
-            let want = below as f64 / (shrunk.len() - 1) as f64;
+            let want = percent_rank(&shrunk, *value);
             assert!(
                 (row.6 - want).abs() < 1e-9,
                 "{kind:?}: {row:?}, want {want}"

@@ -441,3 +441,16 @@ pub fn sql_files(dir: impl AsRef<Path>) -> usize {
         })
         .count()
 }
+
+/// A number the server printed as text is within `tolerance` of `want`.
+pub fn close(text: &str, want: f64, tolerance: f64) -> bool {
+    (text.parse::<f64>().unwrap() - want).abs() <= tolerance
+}
+
+/// percent_rank as SQL computes it: rows strictly below / (rows - 1), 0 for a single row.
+pub fn percent_rank(values: &[f64], value: f64) -> f64 {
+    if values.len() < 2 {
+        return 0.0;
+    }
+    values.iter().filter(|v| **v < value).count() as f64 / (values.len() - 1) as f64
+}
