@@ -431,7 +431,7 @@ fn rollup_checks_accept_rentals_returned_before_they_were_rented() {
         .unwrap();
     let r = run_ok(runner_with_source(None, &rollup, &source).args(["migrate", "rollup"]));
     assert!(
-        r.stderr.contains("7 data checks passed before the commit"),
+        r.stderr.contains("9 data checks passed before the commit"),
         "{r}"
     );
 }

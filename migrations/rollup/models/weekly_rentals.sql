@@ -5,7 +5,7 @@
 -- strategy: merge
 -- grain: one row per week, every week from the week of the first rental to the week of the
 --   latest rental or return, with no gaps (weeks without any rental or return included)
--- sources: rollup.int_weekly_events, rollup.weekly_rentals
+-- sources: rollup.int_weekly_events, rollup.int_weekly_store_events, rollup.weekly_rentals
 --
 -- The weekly series of outstanding and returned rentals of the Pagila DVD stores, kept equal to
 -- a full recompute by `runner migrate rollup`: each run MERGEs the weeks from from_week to
@@ -34,6 +34,12 @@
 --   rentals_out_during_week  rentals out at any moment of the week: rented before it ended and
 --                            not returned before it began (= outstanding at its end + returned
 --                            during it)
+--   inferred_returns         rentals whose effective return falls in the week and was inferred:
+--                            the copy was rented again before any recorded return
+--                            (int_weekly_store_events, docs/forecasting.md)
+--   effective_outstanding_rentals rentals out at the end of the week when each ends at its
+--                            effective return: outstanding_rentals without the returns never
+--                            recorded
 
 with
 
@@ -57,11 +63,27 @@ weekly_events as (
     group by int_weekly_events.week_beginning
 ),
 
+-- the same weeks with every rental ended at its effective return
+weekly_effective_events as (
+    select
+        int_weekly_store_events.week_beginning,
+        sum(
+            int_weekly_store_events.rentals_started
+            - int_weekly_store_events.effective_returns
+            - int_weekly_store_events.returned_before_rented
+        ) as effective_change,
+        sum(int_weekly_store_events.inferred_returns) as inferred_returns
+    from rollup.int_weekly_store_events
+    where int_weekly_store_events.week_beginning >= from_week
+    group by int_weekly_store_events.week_beginning
+),
+
 -- the running totals up to the week before from_week, as stored (none when from_week is the first)
 weekly_rentals_before as (
     select
         weekly_rentals.outstanding_rentals,
-        weekly_rentals.rentals_out_during_week
+        weekly_rentals.rentals_out_during_week,
+        weekly_rentals.effective_outstanding_rentals
     from rollup.weekly_rentals
     inner join refresh_plan
         on weekly_rentals.week_beginning = refresh_plan.from_week - 7
@@ -113,10 +135,17 @@ final as (
                 - all_weeks.returned_in_order_week_before
                 - all_weeks.returned_out_of_order
             ) over running_total
-        )::integer as rentals_out_during_week
+        )::integer as rentals_out_during_week,
+        coalesce(weekly_effective_events.inferred_returns, 0)::integer as inferred_returns,
+        (
+            coalesce(weekly_rentals_before.effective_outstanding_rentals, 0)
+            + sum(coalesce(weekly_effective_events.effective_change, 0)) over running_total
+        )::integer as effective_outstanding_rentals
     from all_weeks
     inner join refresh_plan
         on all_weeks.week_beginning >= refresh_plan.from_week
+    left join weekly_effective_events
+        on weekly_effective_events.week_beginning = all_weeks.week_beginning
     left join weekly_rentals_before
         on true
     window running_total as (order by all_weeks.week_beginning)

@@ -18,7 +18,7 @@ use super::stream::{RentalStream, format_week};
 pub fn load_full(snapshot: &mut Snapshot<'_>, tx: &mut Transaction<'_>) -> Result<Loaded> {
     tx.batch_execute(
         "truncate rollup.raw_rental, rollup.raw_inventory, rollup.raw_film, \
-             rollup.int_weekly_events, rollup.mirror_blocks",
+             rollup.int_weekly_events, rollup.int_weekly_store_events, rollup.mirror_blocks",
     )
     .context("emptying the mirror (rollup.raw_rental, raw_inventory, raw_film) and the events")?;
     // Building the indexes once after the COPY is much faster than maintaining them per row.

@@ -1,6 +1,7 @@
 //! Bringing the rollup's tables up to date in the run's transaction: apply the staged changes to
-//! the mirror, plan the weeks, recompute them with the models (migrations/rollup/models/:
-//! int_weekly_events, then weekly_rentals and weekly_film_demand, each through its function
+//! the mirror, plan the weeks, recompute them with the models (migrations/rollup/models/: the
+//! events int_weekly_events and int_weekly_store_events, then weekly_rentals, weekly_film_demand,
+//! weekly_film_store_demand and film_store_weekly_features, each through its function
 //! `rollup.<model>_rows(first_week, from_week, last_week)`) and write them in as each model's
 //! `strategy` says, delete the weeks the series no longer covers, and write the state row.
 //! When the models changed since the tables were computed, every week is recomputed.
@@ -9,16 +10,22 @@ use anyhow::{Context, Result, bail};
 use postgres::Transaction;
 
 use super::indexes::{drop_indexes, rebuild_indexes};
-use super::mirror::{Loaded, apply_rental_changes, apply_small_table_changes};
+use super::mirror::{Loaded, SmallTables, apply_rental_changes, apply_small_table_changes};
 use super::plan::{WeekPlan, check_stored_prefix, plan, weeks_between};
 use super::report::{Mode, RefreshOptions, RefreshReport, timed};
 use super::state::{State, write_state};
 use crate::engine::models::Model;
 
-/// The events of each film and week, read by the two weekly tables.
+/// The events of each film and week, read by weekly_rentals and weekly_film_demand.
 const EVENTS: &str = "int_weekly_events";
+/// The events of each film, store and week with effective returns, read by weekly_rentals and
+/// weekly_film_store_demand.
+const STORE_EVENTS: &str = "int_weekly_store_events";
 const WEEKLY_RENTALS: &str = "weekly_rentals";
 const WEEKLY_FILM_DEMAND: &str = "weekly_film_demand";
+const WEEKLY_FILM_STORE_DEMAND: &str = "weekly_film_store_demand";
+/// Read from weekly_film_store_demand: its rows depend on the next week's (the target).
+const FEATURES: &str = "film_store_weekly_features";
 
 /// What [`merge`] did: the run's report, or nothing yet because the full path is cheaper (why).
 pub enum Merged {
@@ -44,21 +51,37 @@ pub fn merge(
     full_path_reason: Option<String>,
 ) -> Result<Merged> {
     let full = mode == Mode::Full;
-    let (inserted, updated, deleted, films_changed) = if full {
-        (loaded.rows_read, 0, 0, true)
+    let (inserted, updated, deleted, small) = if full {
+        (
+            loaded.rows_read,
+            0,
+            0,
+            SmallTables {
+                films_changed: true,
+                changed: true,
+            },
+        )
     } else {
         let (inserted, updated, deleted) = timed("applied the changes to the mirror", || {
             apply_rental_changes(tx)
         })?;
-        let films_changed = timed("compared inventory and film", || {
+        let small = timed("compared inventory and film", || {
             apply_small_table_changes(tx)
         })?;
-        (inserted, updated, deleted, films_changed)
+        (inserted, updated, deleted, small)
     };
+    let films_changed = small.films_changed;
     let models_checksum = applied_models_checksum(tx)?;
     // Each table's key and value columns, read before a full refresh drops the indexes.
     let mut tables = Vec::new();
-    for table in [EVENTS, WEEKLY_RENTALS, WEEKLY_FILM_DEMAND] {
+    for table in [
+        EVENTS,
+        STORE_EVENTS,
+        WEEKLY_RENTALS,
+        WEEKLY_FILM_DEMAND,
+        WEEKLY_FILM_STORE_DEMAND,
+        FEATURES,
+    ] {
         let model = models.iter().find(|m| m.name == table).with_context(|| {
             format!("no model for rollup.{table} (migrations/rollup/models/{table}.sql)")
         })?;
@@ -70,8 +93,16 @@ pub fn merge(
             values,
         });
     }
-    let [events, weekly_rentals, weekly_film_demand] = &tables[..] else {
-        unreachable!("three tables")
+    let [
+        events,
+        store_events,
+        weekly_rentals,
+        weekly_film_demand,
+        weekly_film_store_demand,
+        features,
+    ] = &tables[..]
+    else {
+        unreachable!("six tables")
     };
     let models_changed =
         !full && state.models_checksum.as_deref() != Some(models_checksum.as_str());
@@ -79,15 +110,25 @@ pub fn merge(
     let plan = if full {
         // Every week; load_full stored the events of them all.
         let (first, last) = loaded.full_series.clone().unzip();
-        WeekPlan {
+        let plan = WeekPlan {
             first_changed_week: None,
             first_week: first.clone(),
             last_week: last,
             from_week: first.clone(),
-            film_from_week: first,
-        }
+            film_from_week: first.clone(),
+            store_from_week: first.clone(),
+            features_from_week: first,
+        };
+        // The per-store events need each rental's effective return: the model computes them
+        // from the mirror (the stream cannot: it needs the copy's next rental).
+        timed("computed rollup.int_weekly_store_events", || {
+            write_rows(tx, store_events, &plan, plan.store_from_week.as_ref())
+        })?;
+        plan
     } else {
-        let mut plan = timed("planned the weeks", || plan(tx, films_changed))?;
+        let mut plan = timed("planned the weeks", || {
+            plan(tx, films_changed, small.changed)
+        })?;
         check_stored_prefix(tx, &mut plan)?;
         if models_changed {
             tracing::info!(
@@ -95,22 +136,29 @@ pub fn merge(
             );
             plan.from_week = plan.first_week.clone();
             plan.film_from_week = plan.first_week.clone();
+            plan.store_from_week = plan.first_week.clone();
+            plan.features_from_week = plan.first_week.clone();
         }
-        // The events of the weeks either table recomputes, before the tables read them.
+        // The events of the weeks any table recomputes, before the tables read them.
         let from = earliest(&plan.from_week, &plan.film_from_week);
-        if let (Some(from), Some(percent)) = (&from, options.full_path_percent)
+        let store_from = earliest(&plan.from_week, &plan.store_from_week);
+        if let (Some(from), Some(percent)) =
+            (&earliest(&from, &store_from), options.full_path_percent)
             && let Some(reason) = too_far(tx, from, percent)?
         {
             return Ok(Merged::FullPathCheaper(reason));
         }
         timed("recomputed rollup.int_weekly_events", || {
-            write_rows(tx, events, &plan, from.as_ref())?;
-            // Before the weekly tables read them: the events of weeks the series no longer
-            // covers (deleted rentals before its new first week) must not reach their running sums.
-            delete_outside_series(tx, &[EVENTS], &plan)
+            write_rows(tx, events, &plan, from.as_ref())
+        })?;
+        timed("recomputed rollup.int_weekly_store_events", || {
+            write_rows(tx, store_events, &plan, store_from.as_ref())
         })?;
         plan
     };
+    // Before the weekly tables read them: the events of weeks the series no longer covers
+    // (deleted rentals before its new first week) must not reach their running sums.
+    delete_outside_series(tx, &[EVENTS, STORE_EVENTS], &plan)?;
 
     let weeks_recomputed = timed("merged rollup.weekly_rentals", || {
         write_rows(tx, weekly_rentals, &plan, plan.from_week.as_ref())
@@ -131,13 +179,53 @@ pub fn merge(
         })
     })?;
     rebuild_indexes(tx, "rollup.weekly_film_demand", &film_indexes)?;
+    let store_indexes = if full {
+        [WEEKLY_FILM_STORE_DEMAND, FEATURES]
+            .iter()
+            .map(|table| drop_indexes(tx, &format!("rollup.{table}")))
+            .collect::<Result<Vec<_>>>()?
+    } else {
+        Vec::new()
+    };
+    let store_rows_recomputed = timed("merged rollup.weekly_film_store_demand", || {
+        let weeks = write_rows(
+            tx,
+            weekly_film_store_demand,
+            &plan,
+            plan.store_from_week.as_ref(),
+        )?;
+        Ok(if weeks == 0 {
+            0
+        } else {
+            weeks * stocked_film_stores(tx)?
+        })
+    })?;
+    // The features read the store rows of the series only: the rows outside it go first.
     timed("deleted the weeks outside the series", || {
-        delete_outside_series(tx, &[WEEKLY_RENTALS, WEEKLY_FILM_DEMAND], &plan)?;
-        if films_changed {
+        delete_outside_series(
+            tx,
+            &[
+                WEEKLY_RENTALS,
+                WEEKLY_FILM_DEMAND,
+                WEEKLY_FILM_STORE_DEMAND,
+                FEATURES,
+            ],
+            &plan,
+        )?;
+        if small.changed {
             delete_films_without_copies(tx)?;
         }
         Ok(())
     })?;
+    timed("merged rollup.film_store_weekly_features", || {
+        write_rows(tx, features, &plan, plan.features_from_week.as_ref())
+    })?;
+    for (table, indexes) in [WEEKLY_FILM_STORE_DEMAND, FEATURES]
+        .iter()
+        .zip(&store_indexes)
+    {
+        rebuild_indexes(tx, &format!("rollup.{table}"), indexes)?;
+    }
 
     let first_recomputed_week = if weeks_recomputed > 0 {
         plan.from_week.clone()
@@ -153,10 +241,14 @@ pub fn merge(
     let check_from_week = if full {
         None
     } else {
-        earliest(
-            &earliest(&plan.from_week, &plan.film_from_week),
+        [
+            &plan.film_from_week,
+            &plan.store_from_week,
+            &plan.features_from_week,
             &plan.last_week,
-        )
+        ]
+        .into_iter()
+        .fold(plan.from_week.clone(), |a, b| earliest(&a, b))
     };
     let report = RefreshReport {
         mode,
@@ -174,6 +266,7 @@ pub fn merge(
         first_recomputed_week,
         weeks_recomputed,
         film_rows_recomputed,
+        store_rows_recomputed,
         first_week: plan.first_week.clone(),
         last_week: plan.last_week.clone(),
         weeks,
@@ -421,8 +514,38 @@ fn delete_outside_series(tx: &mut Transaction<'_>, tables: &[&str], plan: &WeekP
     Ok(())
 }
 
-/// Deletes the rows of films that no longer have a copy from rollup.weekly_film_demand.
+/// Film-store pairs with at least one inventory copy, in the mirror.
+fn stocked_film_stores(tx: &mut Transaction<'_>) -> Result<u64> {
+    let pairs: i64 = tx
+        .query_one(
+            "select count(*) from (select distinct film_id, store_id from rollup.raw_inventory) as pairs",
+            &[],
+        )
+        .context("counting the stocked film-store pairs")?
+        .get(0);
+    Ok(pairs as u64)
+}
+
+/// Deletes the rows of films (film-store pairs) that no longer have a copy from
+/// rollup.weekly_film_demand (weekly_film_store_demand, film_store_weekly_features).
 fn delete_films_without_copies(tx: &mut Transaction<'_>) -> Result<()> {
+    for table in [WEEKLY_FILM_STORE_DEMAND, FEATURES] {
+        tx.execute(
+            &format!(
+                "delete from rollup.{table} \
+                 where not exists ( \
+                     select \
+                     from rollup.raw_inventory \
+                     where raw_inventory.film_id = {table}.film_id \
+                         and raw_inventory.store_id = {table}.store_id \
+                 )"
+            ),
+            &[],
+        )
+        .with_context(|| {
+            format!("deleting the film-store pairs without copies from rollup.{table}")
+        })?;
+    }
     tx.execute(
         "delete from rollup.weekly_film_demand \
          where not exists ( \

@@ -535,10 +535,19 @@ fn update_blocks(tx: &mut Transaction<'_>) -> Result<()> {
     Ok(())
 }
 
-/// Replaces rollup.raw_inventory and rollup.raw_film when the source's differ. Returns whether
-/// a copy moved, appeared or disappeared, or a stocked film's title changed: then every row of
-/// weekly_film_demand may change (copies_owned, title, the set of films).
-pub fn apply_small_table_changes(tx: &mut Transaction<'_>) -> Result<bool> {
+/// What changed in the small tables, and so which weekly tables a run recomputes from the first week.
+pub struct SmallTables {
+    /// A copy moved to another film, appeared or disappeared, or a stocked film's title changed:
+    /// every row of weekly_film_demand may change (copies_owned, title, the set of films).
+    pub films_changed: bool,
+    /// Anything in rollup.raw_inventory or rollup.raw_film changed (a copy's store, a film's
+    /// price too): every row of the per-store tables may change.
+    pub changed: bool,
+}
+
+/// Replaces rollup.raw_inventory and rollup.raw_film when the source's differ, and says what
+/// changed.
+pub fn apply_small_table_changes(tx: &mut Transaction<'_>) -> Result<SmallTables> {
     let row = tx
         .query_one(
             "with \
@@ -590,5 +599,8 @@ pub fn apply_small_table_changes(tx: &mut Transaction<'_>) -> Result<bool> {
         )
         .context("replacing rollup.raw_film")?;
     }
-    Ok(films_changed)
+    Ok(SmallTables {
+        films_changed,
+        changed: inventory_changed || film_changed,
+    })
 }

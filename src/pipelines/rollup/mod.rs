@@ -139,9 +139,10 @@ fn status_lines(json: &serde_json::Value) -> Vec<String> {
     let series = &json["series"];
     let recomputed = match last["first_recomputed_week"].as_str() {
         Some(week) => format!(
-            "recomputed {} weeks from {week} ({} film rows)",
+            "recomputed {} weeks from {week} ({} film rows, {} film-store rows)",
             text(&last["weeks_recomputed"]),
-            text(&last["film_rows_recomputed"])
+            text(&last["film_rows_recomputed"]),
+            text(&last["store_rows_recomputed"])
         ),
         None => "recomputed no week".to_owned(),
     };
@@ -174,10 +175,13 @@ fn status_lines(json: &serde_json::Value) -> Vec<String> {
             text(&last["rows_deleted"]),
         ),
         format!(
-            "series: {} weeks, {}..{}",
+            "series: {} weeks, {}..{} ({} without any rental or return: gap weeks); {} returns inferred from \
+             the copy's next rental",
             text(&series["weeks"]),
             text(&series["first_week"]),
-            text(&series["last_week"])
+            text(&series["last_week"]),
+            text(&series["gap_weeks"]),
+            text(&series["inferred_returns"])
         ),
     ]
 }

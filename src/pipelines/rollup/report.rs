@@ -77,6 +77,8 @@ pub struct RefreshReport {
     pub first_recomputed_week: Option<String>,
     pub weeks_recomputed: u64,
     pub film_rows_recomputed: u64,
+    /// Rows recomputed in weekly_film_store_demand (film_store_weekly_features follows it).
+    pub store_rows_recomputed: u64,
     /// The series after the run: first and last week, number of weeks.
     pub first_week: Option<String>,
     pub last_week: Option<String>,
@@ -103,8 +105,8 @@ impl RefreshReport {
         };
         let recomputed = match &self.first_recomputed_week {
             Some(week) => format!(
-                "recomputed {} weeks from {week} ({} film rows)",
-                self.weeks_recomputed, self.film_rows_recomputed
+                "recomputed {} weeks from {week} ({} film rows, {} film-store rows)",
+                self.weeks_recomputed, self.film_rows_recomputed, self.store_rows_recomputed
             ),
             None => "recomputed no week".to_owned(),
         };

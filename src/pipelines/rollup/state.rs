@@ -106,7 +106,8 @@ pub fn write_state(
              last_film_rows_recomputed = $15, \
              models_checksum = $16, \
              last_blocks_compared = $17, \
-             last_full_path_reason = $18",
+             last_full_path_reason = $18, \
+             last_store_rows_recomputed = $19",
         &[
             &report.watermark,
             &summary.rows,
@@ -126,6 +127,7 @@ pub fn write_state(
             &models_checksum,
             &as_i64(report.blocks_compared),
             &report.full_path_reason,
+            &as_i64(report.store_rows_recomputed),
         ],
     )
     .context("writing rollup.refresh_state")?;
@@ -169,13 +171,20 @@ pub fn status(client: &mut Client) -> Result<Option<serde_json::Value>> {
                      refresh_state.last_full_path_reason, \
                      to_char(series.first_week, '{DATE_FORMAT}'), \
                      to_char(series.last_week, '{DATE_FORMAT}'), \
-                     series.weeks \
+                     series.weeks, \
+                     refresh_state.last_store_rows_recomputed, \
+                     series.inferred_returns, \
+                     series.gap_weeks \
                  from rollup.refresh_state \
                  cross join ( \
                      select \
                          min(weekly_rentals.week_beginning) as first_week, \
                          max(weekly_rentals.week_beginning) as last_week, \
-                         count(*) as weeks \
+                         count(*) as weeks, \
+                         sum(weekly_rentals.inferred_returns)::bigint as inferred_returns, \
+                         count(*) filter ( \
+                             where weekly_rentals.new_rentals = 0 and weekly_rentals.returned_rentals = 0 \
+                         ) as gap_weeks \
                      from rollup.weekly_rentals \
                  ) as series \
                  where refresh_state.watermark_at is not null"
@@ -203,6 +212,7 @@ pub fn status(client: &mut Client) -> Result<Option<serde_json::Value>> {
             "first_recomputed_week": row.get::<_, Option<String>>(12),
             "weeks_recomputed": row.get::<_, Option<i32>>(13),
             "film_rows_recomputed": row.get::<_, Option<i64>>(14),
+            "store_rows_recomputed": row.get::<_, Option<i64>>(20),
             "blocks_compared": row.get::<_, Option<i64>>(15),
             "full_path_reason": row.get::<_, Option<String>>(16),
         },
@@ -210,6 +220,8 @@ pub fn status(client: &mut Client) -> Result<Option<serde_json::Value>> {
             "first_week": row.get::<_, Option<String>>(17),
             "last_week": row.get::<_, Option<String>>(18),
             "weeks": row.get::<_, i64>(19),
+            "inferred_returns": row.get::<_, Option<i64>>(21),
+            "gap_weeks": row.get::<_, i64>(22),
         },
     })))
 }
