@@ -239,20 +239,23 @@ fn reference_store_rows(source: &mut Client) -> Vec<StoreRow> {
         .query(REFERENCE_WEEKLY_FILM_STORE_DEMAND, &[])
         .expect("reference weekly_film_store_demand")
         .iter()
-        .map(|r| {
-            (
-                r.get(0),
-                r.get(1),
-                r.get(2),
-                r.get(3),
-                r.get(4),
-                r.get(5),
-                r.get(6),
-                r.get(7),
-                r.get(8),
-            )
-        })
+        .map(store_row)
         .collect()
+}
+
+/// The first nine columns of a row as a StoreRow.
+fn store_row(r: &postgres::Row) -> StoreRow {
+    (
+        r.get(0),
+        r.get(1),
+        r.get(2),
+        r.get(3),
+        r.get(4),
+        r.get(5),
+        r.get(6),
+        r.get(7),
+        r.get(8),
+    )
 }
 
 fn rollup_store_rows(rollup: &mut Client) -> Vec<StoreRow> {
@@ -267,17 +270,7 @@ fn rollup_store_rows(rollup: &mut Client) -> Vec<StoreRow> {
         .expect("reading rollup.weekly_film_store_demand");
     rows.iter()
         .map(|r| {
-            let row: StoreRow = (
-                r.get(0),
-                r.get(1),
-                r.get(2),
-                r.get(3),
-                r.get(4),
-                r.get(5),
-                r.get(6),
-                r.get(7),
-                r.get(8),
-            );
+            let row = store_row(r);
             let stock_out: bool = r.get(9);
             assert_eq!(stock_out, row.8 >= row.3, "is_stock_out of {row:?}");
             row

@@ -51,7 +51,8 @@ raw_rental as (
         raw_rental.inventory_id,
         raw_rental.rental_date,
         raw_rental.return_date,
-        raw_rental.rental_week
+        raw_rental.rental_week,
+        raw_rental.return_week
     from rollup.raw_rental
     -- a rental whose latest event is earlier has no event in the weeks recomputed, unless it was
     -- never returned: then its effective return may be any later week
@@ -74,12 +75,16 @@ rented_in_range as (
         raw_rental.inventory_id,
         raw_rental.rental_date,
         raw_rental.return_date,
-        lead(raw_rental.rental_date) over (
-            partition by raw_rental.inventory_id
-            order by raw_rental.rental_date, raw_rental.rental_id
-        ) as next_rental_date
+        raw_rental.rental_week,
+        raw_rental.return_week,
+        lead(raw_rental.rental_date) over copy_rentals as next_rental_date,
+        lead(raw_rental.rental_week) over copy_rentals as next_rental_week
     from raw_rental
     where raw_rental.rental_week >= from_week
+    window copy_rentals as (
+        partition by raw_rental.inventory_id
+        order by raw_rental.rental_date, raw_rental.rental_id
+    )
 ),
 
 -- rented earlier, returned (or never) later: the next rental of the copy from the index
@@ -89,10 +94,15 @@ rented_before_range as (
         raw_rental.inventory_id,
         raw_rental.rental_date,
         raw_rental.return_date,
-        next_rental.rental_date as next_rental_date
+        raw_rental.rental_week,
+        raw_rental.return_week,
+        next_rental.rental_date as next_rental_date,
+        next_rental.rental_week as next_rental_week
     from raw_rental
     left join lateral (
-        select later.rental_date
+        select
+            later.rental_date,
+            later.rental_week
         from rollup.raw_rental as later
         where later.inventory_id = raw_rental.inventory_id
             and (later.rental_date, later.rental_id) > (raw_rental.rental_date, raw_rental.rental_id)
@@ -109,7 +119,10 @@ rentals as (
         rented_in_range.inventory_id,
         rented_in_range.rental_date,
         rented_in_range.return_date,
-        rented_in_range.next_rental_date
+        rented_in_range.rental_week,
+        rented_in_range.return_week,
+        rented_in_range.next_rental_date,
+        rented_in_range.next_rental_week
     from rented_in_range
     union all
     select
@@ -117,37 +130,50 @@ rentals as (
         rented_before_range.inventory_id,
         rented_before_range.rental_date,
         rented_before_range.return_date,
-        rented_before_range.next_rental_date
+        rented_before_range.rental_week,
+        rented_before_range.return_week,
+        rented_before_range.next_rental_date,
+        rented_before_range.next_rental_week
     from rented_before_range
+),
+
+-- inferred: the copy was rented again before any recorded return
+inferred as (
+    select
+        rentals.*,
+        rentals.next_rental_date is not null
+            and (rentals.return_date is null or rentals.next_rental_date < rentals.return_date)
+            as is_inferred
+    from rentals
 ),
 
 effective as (
     select
-        rentals.rental_id,
+        inferred.rental_id,
         raw_inventory.film_id,
         raw_inventory.store_id,
-        rentals.rental_date,
-        case
-            when rentals.next_rental_date < rentals.return_date
-                or (rentals.return_date is null and rentals.next_rental_date is not null)
-                then rentals.next_rental_date
-            else rentals.return_date
-        end as effective_return_date,
-        coalesce(rentals.next_rental_date < rentals.return_date, false)
-            or (rentals.return_date is null and rentals.next_rental_date is not null)
-            as is_inferred
-    from rentals
+        inferred.rental_date,
+        inferred.rental_week,
+        case when inferred.is_inferred then inferred.next_rental_date else inferred.return_date end
+            as effective_return_date,
+        -- the week of the effective return: the stored week of the recorded return or of the
+        -- copy's next rental (the mirror's weeks, computed once when the rows were copied)
+        case when inferred.is_inferred then inferred.next_rental_week else inferred.return_week end
+            as effective_return_week,
+        inferred.is_inferred
+    from inferred
     left join raw_inventory
-        on raw_inventory.inventory_id = rentals.inventory_id
+        on raw_inventory.inventory_id = inferred.inventory_id
 ),
 
--- each rental's start and end, +1 and -1, in the week it falls in (weeks from from_week on);
--- a rental ended before it began (bad data) has neither, and counts as returned before rented
+-- each rental's start (+1) and end (-1), in the week it falls in; a rental ended before it
+-- began (bad data) has neither, and counts as returned before rented; a rental still out has
+-- no end
 events as (
     select
         effective.film_id,
         effective.store_id,
-        date_trunc('week', effective.rental_date at time zone 'UTC')::date as week_beginning,
+        effective.rental_week as week_beginning,
         effective.rental_date as event_at,
         case when effective.effective_return_date < effective.rental_date then 0 else 1 end
             as delta,
@@ -160,7 +186,7 @@ events as (
     select
         effective.film_id,
         effective.store_id,
-        date_trunc('week', effective.effective_return_date at time zone 'UTC')::date,
+        effective.effective_return_week,
         effective.effective_return_date,
         -1,
         0,
