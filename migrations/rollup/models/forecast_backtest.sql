@@ -5,8 +5,9 @@
 --   and overall
 -- sources: rollup.film_store_weekly_features
 --
--- Each row of film_store_weekly_features with a usable target (is_target_usable: the next week
--- is neither a gap week nor the partial last week) scores both baselines against what happened:
+-- Each row of film_store_weekly_features with a usable target (is_target_usable: this week and
+-- the next are both complete, neither a gap week nor the partial last week) scores both
+-- baselines against what happened:
 -- last_week forecasts next week's peak copies out as this week's, mean_4 as the mean of the last
 -- 4 weeks. MAE is the mean absolute error in copies; WAPE the absolute errors summed over the
 -- actual peaks summed (NULL when nothing was rented: no demand to be off by a share of). On
