@@ -25,8 +25,9 @@
 //! `materialized` says what the select becomes (each database adapter does it, [`Database`]):
 //! `view` a view of the model's name; `table` a view `build_<name>` from which the pipeline
 //! rebuilds the table `<name>` (created by a versioned migration) on every run; `incremental` a
-//! function `<name>_rows(<parameters>)` returning rows of the table `<name>`, which the pipeline
-//! merges in for the range it recomputes (`parameters:` and `strategy:` lines say how). The
+//! function `<name>_rows(<parameters>)` (PL/pgSQL: `return query` of the select) returning rows
+//! of the table `<name>`, which the pipeline merges in for the range it recomputes
+//! (`parameters:` and `strategy:` lines say how). The
 //! header's `sources` must list exactly what the select reads, and its `columns` exactly the
 //! object's columns, in order: the runner checks both, so the header cannot go stale, and carries
 //! the descriptions into the catalog as comments.

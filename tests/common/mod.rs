@@ -53,11 +53,65 @@ fn env_or(var: &str, default: &str) -> String {
         .unwrap_or_else(|| default.to_owned())
 }
 
+/// The PostgreSQL server the test's databases go to: RUNNER_TEST_POSTGRES_URL, or inside
+/// [`on_citus`] the Citus coordinator of RUNNER_TEST_CITUS_URL.
 pub fn postgres_server_url() -> String {
-    env_or(
-        "RUNNER_TEST_POSTGRES_URL",
-        "postgres://postgres@127.0.0.1:5432",
+    CITUS
+        .with(|citus| citus.borrow().clone())
+        .unwrap_or_else(|| {
+            env_or(
+                "RUNNER_TEST_POSTGRES_URL",
+                "postgres://postgres@127.0.0.1:5432",
+            )
+        })
+}
+
+thread_local! {
+    /// Inside [`on_citus`]: the coordinator's URL.
+    static CITUS: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Why the Citus twins of the rollup tests are ignored, and how to run them.
+pub const CITUS_ONLY: &str = "needs a Citus cluster: set RUNNER_TEST_CITUS_URL to its coordinator \
+    (docs/operations.md, \"The rollup on Citus\") and run `cargo test --test rollup -- --ignored`";
+
+/// Runs a test with every PostgreSQL database it makes (source and rollup) on the Citus
+/// coordinator of RUNNER_TEST_CITUS_URL (postgres://user@host:port), each created with the citus
+/// extension on the coordinator and on every worker the coordinator's `postgres` database lists
+/// (`pg_dist_node`), the workers added: so the rollup's first migrate distributes the mirror.
+pub fn on_citus(test: impl FnOnce()) {
+    let url = std::env::var("RUNNER_TEST_CITUS_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| panic!("{CITUS_ONLY}"));
+    CITUS.with(|citus| *citus.borrow_mut() = Some(url.trim_end_matches('/').to_owned()));
+    test();
+    CITUS.with(|citus| *citus.borrow_mut() = None);
+}
+
+/// The Citus workers (postgres://user@host:port) when the tests run on Citus, else none.
+fn citus_workers(server: &str) -> Vec<String> {
+    if CITUS.with(|citus| citus.borrow().is_none()) {
+        return Vec::new();
+    }
+    let mut c = postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls)
+        .unwrap_or_else(|e| panic!("the Citus coordinator {server}: {e}"));
+    let user: String = c
+        .query_one("select current_user::text", &[])
+        .unwrap()
+        .get(0);
+    c.query(
+        "select nodename::text, nodeport from pg_dist_node \
+         where noderole = 'primary' and groupid <> 0 order by nodeid",
+        &[],
     )
+    .unwrap_or_else(|e| panic!("listing the workers of {server} (pg_dist_node): {e}"))
+    .iter()
+    .map(|row| {
+        let (host, port): (String, i32) = (row.get(0), row.get(1));
+        format!("postgres://{user}@{host}:{port}")
+    })
+    .collect()
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -131,30 +185,72 @@ pub fn mysql_admin(kind: MysqlKind) -> mysql::Conn {
 /// A fresh PostgreSQL database, dropped at the end of the test.
 pub struct PgDb {
     pub name: String,
+    /// The server it is on (postgres://user@host:port).
+    server: String,
+    /// On Citus: the workers it is on too.
+    workers: Vec<String>,
 }
 
 impl PgDb {
-    /// A name only: the runner must create it (the rollup database is created on demand).
+    /// A name only: the runner must create it (the rollup database is created on demand). On
+    /// Citus the database is made here, with the extension, as an operator would.
     pub fn unique(label: &str) -> Self {
-        Self {
+        let server = postgres_server_url();
+        let workers = citus_workers(&server);
+        let db = Self {
             name: unique_name(label),
+            server,
+            workers,
+        };
+        if !db.workers.is_empty() {
+            db.create();
         }
+        db
     }
 
     pub fn new(label: &str) -> Self {
         let db = Self::unique(label);
-        pg_admin()
-            .batch_execute(&format!("create database \"{}\"", db.name))
-            .unwrap();
+        if db.workers.is_empty() {
+            db.create();
+        }
         db
     }
 
+    /// Creates the database; on Citus on every node, with the extension, the workers added.
+    fn create(&self) {
+        for node in std::iter::once(&self.server).chain(&self.workers) {
+            let mut admin = postgres::Client::connect(&format!("{node}/postgres"), postgres::NoTls)
+                .unwrap_or_else(|e| panic!("{node}: {e}"));
+            admin
+                .batch_execute(&format!("create database \"{}\"", self.name))
+                .unwrap();
+            if !self.workers.is_empty() {
+                let mut c =
+                    postgres::Client::connect(&format!("{node}/{}", self.name), postgres::NoTls)
+                        .unwrap();
+                c.batch_execute("set client_min_messages = warning; create extension citus")
+                    .unwrap_or_else(|e| panic!("create extension citus on {node}: {e}"));
+            }
+        }
+        if !self.workers.is_empty() {
+            let mut c = self.client();
+            let host_port = |url: &str| {
+                let (host, port) = url.rsplit('@').next().unwrap().rsplit_once(':').unwrap();
+                (host.to_owned(), port.parse::<i32>().unwrap())
+            };
+            let (host, port) = host_port(&self.server);
+            c.execute("select citus_set_coordinator_host($1, $2)", &[&host, &port])
+                .unwrap();
+            for worker in &self.workers {
+                let (host, port) = host_port(worker);
+                c.execute("select citus_add_node($1, $2)", &[&host, &port])
+                    .unwrap_or_else(|e| panic!("citus_add_node {worker}: {e}"));
+            }
+        }
+    }
+
     pub fn url(&self) -> String {
-        format!(
-            "{}/{}",
-            postgres_server_url().trim_end_matches('/'),
-            self.name
-        )
+        format!("{}/{}", self.server.trim_end_matches('/'), self.name)
     }
 
     pub fn client(&self) -> postgres::Client {
@@ -164,11 +260,15 @@ impl PgDb {
 
 impl Drop for PgDb {
     fn drop(&mut self) {
-        if let Ok(mut c) = try_pg_admin() {
-            let _ = c.batch_execute(&format!(
-                "drop database if exists \"{}\" with (force)",
-                self.name
-            ));
+        for node in std::iter::once(&self.server).chain(&self.workers) {
+            if let Ok(mut c) =
+                postgres::Client::connect(&format!("{node}/postgres"), postgres::NoTls)
+            {
+                let _ = c.batch_execute(&format!(
+                    "drop database if exists \"{}\" with (force)",
+                    self.name
+                ));
+            }
         }
     }
 }

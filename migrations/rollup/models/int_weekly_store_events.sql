@@ -27,7 +27,8 @@
 -- inserts what this select returns. It reads the rentals with an event in those weeks (the index
 -- on last_event_week) and the rentals never returned (a partial index). The next rental of a
 -- rental rented from from_week on is among them (rented later, so from from_week on); for one
--- rented earlier it is looked up in the index on (inventory_id, rental_date, rental_id).
+-- rented earlier it is looked up in the index on (inventory_id, rental_date, rental_id), by
+-- rollup.next_rental_of (V5__citus_ready.sql).
 --
 -- columns:
 --   film_id                 the film of the rental's copy; NULL when the copy is unknown
@@ -45,7 +46,8 @@
 
 with
 
-raw_rental as (
+-- materialized: read once by the two below (on Citus: gathered from the shards once)
+raw_rental as materialized (
     select
         raw_rental.rental_id,
         raw_rental.inventory_id,
@@ -87,7 +89,8 @@ rented_in_range as (
     )
 ),
 
--- rented earlier, returned (or never) later: the next rental of the copy from the index
+-- rented earlier, returned (or never) later: the next rental of the copy from the index on
+-- (inventory_id, rental_date, rental_id)
 rented_before_range as (
     select
         raw_rental.rental_id,
@@ -99,17 +102,10 @@ rented_before_range as (
         next_rental.rental_date as next_rental_date,
         next_rental.rental_week as next_rental_week
     from raw_rental
-    left join lateral (
-        select
-            later.rental_date,
-            later.rental_week
-        from rollup.raw_rental as later
-        where later.inventory_id = raw_rental.inventory_id
-            and (later.rental_date, later.rental_id) > (raw_rental.rental_date, raw_rental.rental_id)
-        order by later.rental_date, later.rental_id
-        limit 1
+    -- one index probe per rental (V5__citus_ready.sql has the function and why it is one)
+    cross join lateral rollup.next_rental_of(
+        raw_rental.inventory_id, raw_rental.rental_date, raw_rental.rental_id
     ) as next_rental
-        on true
     where raw_rental.rental_week < from_week
 ),
 

@@ -322,9 +322,17 @@ impl Database for PgConn {
             }
             Materialized::Incremental => {
                 let parameters = model.parameters.unwrap_or_default();
+                // PL/pgSQL rather than SQL: Citus cannot plan a parameterized SQL function that
+                // reads a distributed table (the mirror), and plans each query of a PL/pgSQL one.
+                // A column wins over a parameter of the same name, as in an SQL function.
                 tx.batch_execute(&format!(
                     "create or replace function {object}({parameters}) returns setof {table} \
-                     language sql stable as $model$\n{}\n$model$",
+                     language plpgsql stable as $model$\n\
+                     #variable_conflict use_column\n\
+                     begin\n\
+                     return query\n{}\n;\n\
+                     end\n\
+                     $model$",
                     model.body
                 ))
                 .with_context(|| format!("creating function {object}"))?;

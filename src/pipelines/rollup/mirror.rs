@@ -63,9 +63,10 @@ pub fn load_changes(
     {
         bail!("unexpected watermark text {read_since:?}");
     }
+    // The rentals staged next to the mirror go into the schema's unlogged staging tables (on
+    // Citus co-located with the mirror: V5__citus_ready.sql); the rest into temporary tables.
     tx.batch_execute(
-        "create temporary table stage_rental (like rollup.raw_rental) on commit drop; \
-         create temporary table stage_deleted (rental_id integer primary key) on commit drop; \
+        "truncate rollup.stage_rental, rollup.stage_deleted, rollup.source_rental_hash; \
          create temporary table stage_inventory (like rollup.raw_inventory) on commit drop; \
          create temporary table stage_film (like rollup.raw_film) on commit drop; \
          create temporary table source_blocks (like rollup.mirror_blocks) on commit drop",
@@ -96,14 +97,14 @@ pub fn load_changes(
             snapshot.copy_rentals(
                 &filter,
                 tx,
-                "stage_rental",
+                "rollup.stage_rental",
                 "",
                 &mut RentalStream::new(None),
             )
         })?
     };
-    tx.batch_execute("analyze stage_rental")
-        .context("analyzing stage_rental")?;
+    tx.batch_execute("analyze rollup.stage_rental")
+        .context("analyzing rollup.stage_rental")?;
     store_source_blocks(tx, &blocks)?;
     let differing = timed("compared the source's blocks with the mirror's", || {
         differing_blocks(tx)
@@ -134,7 +135,7 @@ pub fn load_changes(
         .query_one(
             &format!(
                 "select to_char(max(stage_rental.last_update) at time zone 'UTC', '{TIMESTAMP_FORMAT}') \
-                 from stage_rental"
+                 from rollup.stage_rental"
             ),
             &[],
         )
@@ -185,7 +186,7 @@ fn differing_blocks(tx: &mut Transaction<'_>) -> Result<Vec<i32>> {
                              filter (where raw_rental.rental_id is null), 0) as id_checksum, \
                          sum(stage_rental.row_hash::bigint - coalesce(raw_rental.row_hash, 0)::bigint) \
                              as content_checksum \
-                     from stage_rental \
+                     from rollup.stage_rental \
                      left join rollup.raw_rental \
                          on raw_rental.rental_id = stage_rental.rental_id \
                      group by 1 \
@@ -196,7 +197,7 @@ fn differing_blocks(tx: &mut Transaction<'_>) -> Result<Vec<i32>> {
                          -count(*) as rentals, \
                          -sum(hashint4(raw_rental.rental_id)) as id_checksum, \
                          -sum(raw_rental.row_hash::bigint) as content_checksum \
-                     from stage_deleted \
+                     from rollup.stage_deleted \
                      inner join rollup.raw_rental \
                          on raw_rental.rental_id = stage_deleted.rental_id \
                      group by 1 \
@@ -251,13 +252,9 @@ fn compare_blocks(
     blocks: &[i32],
 ) -> Result<u64> {
     tx.batch_execute(
-        "create temporary table source_rental_hash ( \
-             rental_id integer not null, \
-             row_hash integer not null \
-         ) on commit drop; \
-         create temporary table compared_blocks (block integer primary key) on commit drop",
+        "create temporary table compared_blocks (block integer primary key) on commit drop",
     )
-    .context("creating source_rental_hash")?;
+    .context("creating compared_blocks")?;
     tx.execute(
         "insert into compared_blocks select unnest($1::integer[])",
         &[&blocks],
@@ -266,12 +263,12 @@ fn compare_blocks(
     snapshot.copy_into(
         &block_rows_select(blocks),
         tx,
-        "copy source_rental_hash (rental_id, row_hash) from stdin (format binary)",
-        "copying the ids and row hashes of the differing blocks into source_rental_hash",
+        "copy rollup.source_rental_hash (rental_id, row_hash) from stdin (format binary)",
+        "copying the ids and row hashes of the differing blocks into rollup.source_rental_hash",
     )?;
     tx.batch_execute(&format!(
-        "analyze source_rental_hash; \
-         insert into stage_deleted (rental_id) \
+        "analyze rollup.source_rental_hash; \
+         insert into rollup.stage_deleted (rental_id) \
          select raw_rental.rental_id \
          from compared_blocks \
          inner join rollup.raw_rental \
@@ -279,7 +276,7 @@ fn compare_blocks(
              and raw_rental.rental_id < ((compared_blocks.block::bigint + 1) << {BLOCK_BITS}) \
          where not exists ( \
              select \
-             from source_rental_hash \
+             from rollup.source_rental_hash \
              where source_rental_hash.rental_id = raw_rental.rental_id \
          ) \
          on conflict do nothing"
@@ -288,10 +285,10 @@ fn compare_blocks(
     let missing: Vec<i32> = tx
         .query(
             "select source_rental_hash.rental_id \
-             from source_rental_hash \
+             from rollup.source_rental_hash \
              left join rollup.raw_rental \
                  on raw_rental.rental_id = source_rental_hash.rental_id \
-             left join stage_rental \
+             left join rollup.stage_rental \
                  on stage_rental.rental_id = source_rental_hash.rental_id \
              where coalesce(stage_rental.row_hash, raw_rental.row_hash) is distinct from \
                  source_rental_hash.row_hash \
@@ -310,27 +307,27 @@ fn compare_blocks(
         missing.len()
     );
     let filter = if missing.len() > MAX_FETCH_BY_ID {
-        tx.batch_execute("truncate stage_rental")
-            .context("emptying stage_rental")?;
+        tx.batch_execute("truncate rollup.stage_rental")
+            .context("emptying rollup.stage_rental")?;
         String::new()
     } else {
         by_id(&missing)
     };
     // a staged row of the window that the comparison copies again is replaced
     tx.execute(
-        "delete from stage_rental where stage_rental.rental_id = any($1::integer[])",
+        "delete from rollup.stage_rental where stage_rental.rental_id = any($1::integer[])",
         &[&missing],
     )
-    .context("making room in stage_rental")?;
+    .context("making room in rollup.stage_rental")?;
     let rows = snapshot.copy_rentals(
         &filter,
         tx,
-        "stage_rental",
+        "rollup.stage_rental",
         "",
         &mut RentalStream::new(None),
     )?;
-    tx.batch_execute("analyze stage_rental")
-        .context("analyzing stage_rental")?;
+    tx.batch_execute("analyze rollup.stage_rental")
+        .context("analyzing rollup.stage_rental")?;
     Ok(rows)
 }
 
@@ -412,7 +409,7 @@ pub fn apply_rental_changes(tx: &mut Transaction<'_>) -> Result<(u64, u64, u64)>
              stage_rental.rental_week, \
              stage_rental.return_week, \
              stage_rental.inventory_id \
-         from stage_rental \
+         from rollup.stage_rental \
          left join rollup.raw_rental \
              on raw_rental.rental_id = stage_rental.rental_id; \
          insert into rental_change \
@@ -425,14 +422,14 @@ pub fn apply_rental_changes(tx: &mut Transaction<'_>) -> Result<(u64, u64, u64)>
              null, \
              null, \
              null \
-         from stage_deleted \
+         from rollup.stage_deleted \
          inner join rollup.raw_rental \
              on raw_rental.rental_id = stage_deleted.rental_id; \
          delete from rollup.raw_rental \
-         using stage_deleted \
+         using rollup.stage_deleted \
          where raw_rental.rental_id = stage_deleted.rental_id; \
          merge into rollup.raw_rental \
-         using stage_rental \
+         using rollup.stage_rental \
              on raw_rental.rental_id = stage_rental.rental_id \
          when matched and ( \
              raw_rental.rental_date, \
