@@ -94,7 +94,7 @@ fn citus_workers(server: &str) -> Vec<String> {
     if CITUS.with(|citus| citus.borrow().is_none()) {
         return Vec::new();
     }
-    let mut c = postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls)
+    let mut c = pg_connect(server, "postgres")
         .unwrap_or_else(|e| panic!("the Citus coordinator {server}: {e}"));
     let user: String = c
         .query_one("select current_user::text", &[])
@@ -195,13 +195,7 @@ impl PgDb {
     /// A name only: the runner must create it (the rollup database is created on demand). On
     /// Citus the database is made here, with the extension, as an operator would.
     pub fn unique(label: &str) -> Self {
-        let server = postgres_server_url();
-        let workers = citus_workers(&server);
-        let db = Self {
-            name: unique_name(label),
-            server,
-            workers,
-        };
+        let db = Self::named(label);
         if !db.workers.is_empty() {
             db.create();
         }
@@ -209,25 +203,31 @@ impl PgDb {
     }
 
     pub fn new(label: &str) -> Self {
-        let db = Self::unique(label);
-        if db.workers.is_empty() {
-            db.create();
-        }
+        let db = Self::named(label);
+        db.create();
         db
+    }
+
+    /// A fresh name on the test's server, nothing created yet.
+    fn named(label: &str) -> Self {
+        let server = postgres_server_url();
+        let workers = citus_workers(&server);
+        Self {
+            name: unique_name(label),
+            server,
+            workers,
+        }
     }
 
     /// Creates the database; on Citus on every node, with the extension, the workers added.
     fn create(&self) {
         for node in std::iter::once(&self.server).chain(&self.workers) {
-            let mut admin = postgres::Client::connect(&format!("{node}/postgres"), postgres::NoTls)
-                .unwrap_or_else(|e| panic!("{node}: {e}"));
+            let mut admin = pg_connect(node, "postgres").unwrap_or_else(|e| panic!("{node}: {e}"));
             admin
                 .batch_execute(&format!("create database \"{}\"", self.name))
                 .unwrap();
             if !self.workers.is_empty() {
-                let mut c =
-                    postgres::Client::connect(&format!("{node}/{}", self.name), postgres::NoTls)
-                        .unwrap();
+                let mut c = pg_connect(node, &self.name).unwrap();
                 c.batch_execute("set client_min_messages = warning; create extension citus")
                     .unwrap_or_else(|e| panic!("create extension citus on {node}: {e}"));
             }
@@ -254,16 +254,14 @@ impl PgDb {
     }
 
     pub fn client(&self) -> postgres::Client {
-        postgres::Client::connect(&self.url(), postgres::NoTls).unwrap()
+        pg_connect(&self.server, &self.name).unwrap()
     }
 }
 
 impl Drop for PgDb {
     fn drop(&mut self) {
         for node in std::iter::once(&self.server).chain(&self.workers) {
-            if let Ok(mut c) =
-                postgres::Client::connect(&format!("{node}/postgres"), postgres::NoTls)
-            {
+            if let Ok(mut c) = pg_connect(node, "postgres") {
                 let _ = c.batch_execute(&format!(
                     "drop database if exists \"{}\" with (force)",
                     self.name
@@ -273,11 +271,16 @@ impl Drop for PgDb {
     }
 }
 
-fn try_pg_admin() -> Result<postgres::Client, postgres::Error> {
+/// A connection to database `db` of `server` (postgres://user@host:port).
+fn pg_connect(server: &str, db: &str) -> Result<postgres::Client, postgres::Error> {
     postgres::Client::connect(
-        &format!("{}/postgres", postgres_server_url()),
+        &format!("{}/{db}", server.trim_end_matches('/')),
         postgres::NoTls,
     )
+}
+
+fn try_pg_admin() -> Result<postgres::Client, postgres::Error> {
+    pg_connect(&postgres_server_url(), "postgres")
 }
 
 pub fn pg_admin() -> postgres::Client {
