@@ -190,8 +190,14 @@ fn check_with(
     rename: &[(String, String)],
 ) -> Result<CheckResult> {
     let sql = substitute(&check.sql, rename);
+    let started = std::time::Instant::now();
     let (rows_found, sample) =
         query(&sql, SAMPLE_ROWS).with_context(|| format!("running check {}", check.name))?;
+    tracing::debug!(
+        "check {}: {rows_found} rows found ({} ms)",
+        check.name,
+        started.elapsed().as_millis()
+    );
     let status = match (rows_found, check.severity) {
         (0, _) => Status::Pass,
         (_, Severity::Warn) => Status::Warn,

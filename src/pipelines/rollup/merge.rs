@@ -389,7 +389,7 @@ fn write_rows(
                     &[first, from, last],
                 )
                 .with_context(|| format!("inserting the computed weeks into rollup.{table}"))?;
-                return Ok(weeks);
+                return analyzed(tx, table, weeks);
             }
             let keys: Vec<&str> = written.keys.iter().map(String::as_str).collect();
             let values: Vec<&str> = written.values.iter().map(String::as_str).collect();
@@ -412,11 +412,22 @@ fn write_rows(
                 &[first, from, last],
             )
             .with_context(|| format!("inserting the recomputed weeks into rollup.{table}"))?;
-            tx.batch_execute(&format!("analyze rollup.{table}"))
-                .with_context(|| format!("analyzing rollup.{table}"))?;
         }
         other => bail!("models/{table}.sql: strategy {other:?} is not one the rollup writes"),
     }
+    if from == first {
+        return analyzed(tx, table, weeks);
+    }
+    Ok(weeks)
+}
+
+/// Analyzes `rollup.<table>` after every week of it was written (the checks and the next runs
+/// plan with its statistics; autovacuum may be off, or not there yet). A run that recomputed
+/// some weeks leaves the statistics as they were: analyzing a million rows to add a week's
+/// cost more than the run's own work.
+fn analyzed(tx: &mut Transaction<'_>, table: &str, weeks: u64) -> Result<u64> {
+    tx.batch_execute(&format!("analyze rollup.{table}"))
+        .with_context(|| format!("analyzing rollup.{table}"))?;
     Ok(weeks)
 }
 
@@ -498,18 +509,40 @@ fn stocked_films(tx: &mut Transaction<'_>) -> Result<u64> {
 /// Deletes the weeks before the first week or after the last from `tables` (PostgreSQL 15 has no
 /// MERGE ... WHEN NOT MATCHED BY SOURCE).
 fn delete_outside_series(tx: &mut Transaction<'_>, tables: &[&str], plan: &WeekPlan) -> Result<()> {
-    let (first, last) = (&plan.first_week, &plan.last_week);
     for table in tables {
-        tx.execute(
-            &format!(
-                "delete from rollup.{table} \
-                 where $1::text is null \
-                     or {table}.week_beginning < $1::text::date \
-                     or {table}.week_beginning > $2::text::date"
-            ),
-            &[first, last],
-        )
-        .with_context(|| format!("deleting the weeks outside the series from rollup.{table}"))?;
+        let what = || format!("deleting the weeks outside the series from rollup.{table}");
+        let Some(first) = &plan.first_week else {
+            tx.execute(&format!("delete from rollup.{table}"), &[])
+                .with_context(what)?;
+            continue;
+        };
+        // Usually there is nothing to delete: the two ends of the index every table leads with
+        // week_beginning say so without reading the table (the delete's own plan may not: its
+        // estimate comes from statistics that may predate the run).
+        let outside: bool = tx
+            .query_one(
+                &format!(
+                    "select coalesce(\
+                         min({table}.week_beginning) < $1::text::date \
+                             or max({table}.week_beginning) > $2::text::date, \
+                         false) \
+                     from rollup.{table}"
+                ),
+                &[first, &plan.last_week],
+            )
+            .with_context(what)?
+            .get(0);
+        if outside {
+            tx.execute(
+                &format!(
+                    "delete from rollup.{table} \
+                     where {table}.week_beginning < $1::text::date \
+                         or {table}.week_beginning > $2::text::date"
+                ),
+                &[first, &plan.last_week],
+            )
+            .with_context(what)?;
+        }
     }
     Ok(())
 }
