@@ -9,7 +9,7 @@
 use anyhow::{Context, Result, bail};
 use postgres::Transaction;
 
-use super::indexes::{drop_indexes, rebuild_indexes};
+use super::indexes::{SavedIndex, drop_indexes, rebuild_indexes};
 use super::mirror::{Loaded, SmallTables, apply_rental_changes, apply_small_table_changes};
 use super::plan::{WeekPlan, check_stored_prefix, plan, weeks_between};
 use super::report::{Mode, RefreshOptions, RefreshReport, timed};
@@ -163,13 +163,10 @@ pub fn merge(
     let weeks_recomputed = timed("merged rollup.weekly_rentals", || {
         write_rows(tx, weekly_rentals, &plan, plan.from_week.as_ref())
     })?;
-    // A full refresh rewrites every row of weekly_film_demand: building its index afterwards
-    // is faster than maintaining it row by row.
-    let film_indexes = if full {
-        drop_indexes(tx, "rollup.weekly_film_demand")?
-    } else {
-        Vec::new()
-    };
+    // A table whose every week is written (a full load; a run that recomputes every week: a
+    // changed model, a far-reaching batch) is emptied and filled as on the first load, its
+    // indexes built afterwards: faster than merging into it and maintaining them row by row.
+    let film_indexes = rewrite_all(tx, WEEKLY_FILM_DEMAND, full, &plan, &plan.film_from_week)?;
     let film_rows_recomputed = timed("merged rollup.weekly_film_demand", || {
         let weeks = write_rows(tx, weekly_film_demand, &plan, plan.film_from_week.as_ref())?;
         Ok(if weeks == 0 {
@@ -179,14 +176,16 @@ pub fn merge(
         })
     })?;
     rebuild_indexes(tx, "rollup.weekly_film_demand", &film_indexes)?;
-    let store_indexes = if full {
-        [WEEKLY_FILM_STORE_DEMAND, FEATURES]
-            .iter()
-            .map(|table| drop_indexes(tx, &format!("rollup.{table}")))
-            .collect::<Result<Vec<_>>>()?
-    } else {
-        Vec::new()
-    };
+    let store_indexes = [
+        rewrite_all(
+            tx,
+            WEEKLY_FILM_STORE_DEMAND,
+            full,
+            &plan,
+            &plan.store_from_week,
+        )?,
+        rewrite_all(tx, FEATURES, full, &plan, &plan.features_from_week)?,
+    ];
     let store_rows_recomputed = timed("merged rollup.weekly_film_store_demand", || {
         let weeks = write_rows(
             tx,
@@ -504,6 +503,26 @@ fn stocked_films(tx: &mut Transaction<'_>) -> Result<u64> {
         .context("counting the stocked films")?
         .get(0);
     Ok(films as u64)
+}
+
+/// Empties `rollup.<table>` (a full load emptied it already) and drops its indexes, returning
+/// them to build again, when the run writes every week of it (from `from` = the first week);
+/// otherwise does nothing. Readers of the table wait until the commit, as during a full load.
+fn rewrite_all(
+    tx: &mut Transaction<'_>,
+    table: &str,
+    full: bool,
+    plan: &WeekPlan,
+    from: &Option<String>,
+) -> Result<Vec<SavedIndex>> {
+    if !full && (from.is_none() || from != &plan.first_week) {
+        return Ok(Vec::new());
+    }
+    if !full {
+        tx.batch_execute(&format!("truncate rollup.{table}"))
+            .with_context(|| format!("emptying rollup.{table} to write every week"))?;
+    }
+    drop_indexes(tx, &format!("rollup.{table}"))
 }
 
 /// Deletes the weeks before the first week or after the last from `tables` (PostgreSQL 15 has no
