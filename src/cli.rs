@@ -201,12 +201,13 @@ pub struct RollupArgs {
     )]
     pub lookback: u64,
 
-    /// Take the full path when an incremental run would read again more than this percent of
-    /// the mirror's rentals (changes far back); 100: never
+    /// Take the full path (copy the source again) when an incremental run would read again more
+    /// than this percent of the mirror's rentals (changes far back); 100, the default: never
+    /// (recomputing from the mirror costs less: bench/README.md)
     #[arg(
         long,
         env = "RUNNER_FULL_PATH_PERCENT",
-        default_value_t = 50,
+        default_value_t = 100,
         value_parser = clap::value_parser!(u8).range(1..=100),
         value_name = "PERCENT"
     )]

@@ -1351,14 +1351,22 @@ fn changes_reaching_far_back_take_the_full_path() {
     migrate(&source, &rollup);
     let mut src = source.client();
     let mut dst = rollup.client();
-    // A rental of the week of 2022-08-01 moved back a week, into 2022-07-25.
+    // With --full-path-percent 50 (the default is 100: never), a rental of the week of
+    // 2022-08-01 moved back a week, into 2022-07-25.
+    let migrate_50 = || {
+        run_ok(
+            runner_with_source(None, &rollup, &source)
+                .env("RUNNER_FULL_PATH_PERCENT", "50")
+                .args(["migrate", "rollup"]),
+        )
+    };
     src.batch_execute(
         "update public.rental set rental_date = rental_date - interval '7 days' \
          where rental_id = (select min(rental_id) from public.rental \
              where rental_date >= '2022-08-01' and rental_date < '2022-08-08')",
     )
     .unwrap();
-    let ran = migrate(&source, &rollup);
+    let ran = migrate_50();
     assert!(ran.stderr.contains("taking the full path"), "{ran}");
     let details = status_details(&source, &rollup);
     let last = &details["last_run"];
@@ -1369,15 +1377,15 @@ fn changes_reaching_far_back_take_the_full_path() {
         "{details}"
     );
     assert_exact(&mut src, &mut dst, "after the full path");
-    // The same near the end (into 2022-08-15: 27%): incremental. With --full-path-percent 100,
-    // never the full path.
+    // The same near the end (into 2022-08-15: 27%): incremental. With the default (100), never
+    // the full path.
     src.batch_execute(
         "update public.rental set rental_date = rental_date - interval '7 days' \
          where rental_id = (select min(rental_id) from public.rental \
              where rental_date >= '2022-08-22')",
     )
     .unwrap();
-    let ran = migrate(&source, &rollup);
+    let ran = migrate_50();
     assert!(!ran.stderr.contains("full path"), "{ran}");
     let details = status_details(&source, &rollup);
     assert_eq!(details["last_run"]["mode"], "incremental", "{details}");
@@ -1391,12 +1399,8 @@ fn changes_reaching_far_back_take_the_full_path() {
              where rental_date >= '2022-07-25' and rental_date < '2022-08-01')",
     )
     .unwrap();
-    run_ok(runner_with_source(None, &rollup, &source).args([
-        "migrate",
-        "rollup",
-        "--full-path-percent",
-        "100",
-    ]));
+    let ran = migrate(&source, &rollup);
+    assert!(!ran.stderr.contains("full path"), "{ran}");
     let details = status_details(&source, &rollup);
     assert_eq!(details["last_run"]["mode"], "incremental", "{details}");
     assert_exact(&mut src, &mut dst, "after the incremental run");

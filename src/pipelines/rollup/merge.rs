@@ -286,9 +286,10 @@ pub fn merge(
 /// Why recomputing from `from` would cost more than a full build, if it would: the share of the
 /// mirror's rentals rented from that week on (summed from the stored events, an index range of
 /// rollup.int_weekly_events; rentals rented before and returned after are read too, so it
-/// errs low) above `percent` (`--full-path-percent`, 50 by default: measured at 5 million
-/// rentals, recomputing from the mirror costs about 25 s per 5 million rentals read again and a
-/// full build about 16 s, so they break even near 60%; bench/README.md, "Rollup").
+/// errs low) above `percent` (`--full-path-percent`; by default 100, never: measured at 5
+/// million rentals, recomputing every week from the mirror took 59 s and the full path 65 to
+/// 68 s, since the per-store model dominates both and the full path also copies and indexes
+/// the mirror again; bench/README.md, "Rollup").
 fn too_far(tx: &mut Transaction<'_>, from: &str, percent: u8) -> Result<Option<String>> {
     let row = tx
         .query_one(
