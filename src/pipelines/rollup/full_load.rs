@@ -18,8 +18,9 @@ use super::stream::{RentalStream, format_week};
 pub fn load_full(snapshot: &mut Snapshot<'_>, tx: &mut Transaction<'_>) -> Result<Loaded> {
     // The published tables too: a full load writes every week of them, and inserting into an
     // empty table costs less than merging a million rows into a full one (about 10 s of a
-    // 70 s full refresh at 5 million rentals). Readers wait either way: a full load drops the
-    // tables' indexes in this transaction (merge.rs), and see the old rows until the commit.
+    // 70 s full refresh at 5 million rentals). Readers of these tables wait for the commit
+    // either way (a full load drops their indexes in this transaction, merge.rs), then see the
+    // new rows.
     tx.batch_execute(
         "truncate rollup.raw_rental, rollup.raw_inventory, rollup.raw_film, \
              rollup.int_weekly_events, rollup.int_weekly_store_events, rollup.mirror_blocks, \
