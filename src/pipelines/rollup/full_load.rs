@@ -1,4 +1,4 @@
-//! A full load (the first run, or `--full-refresh`): empty the mirror and the tables, copy every rental,
+//! A full load (the first run, or `--full-refresh`): empty the mirror, copy every rental,
 //! inventory copy and film into it, and store the weekly events of every rental in
 //! rollup.int_weekly_events on the way (stream.rs tallies them while the rentals pass, as the
 //! model int_weekly_events counts them), so a full load makes no second pass over millions of
@@ -16,21 +16,11 @@ use super::stream::{RentalStream, format_week};
 /// A full load: empty the mirror and copy every row of the three tables into it, and replace
 /// rollup.int_weekly_events with the events tallied on the way.
 pub fn load_full(snapshot: &mut Snapshot<'_>, tx: &mut Transaction<'_>) -> Result<Loaded> {
-    // The published tables too: a full load writes every week of them, and inserting into an
-    // empty table costs less than merging a million rows into a full one (about 10 s of a
-    // 70 s full refresh at 5 million rentals). Readers of these tables wait for the commit
-    // either way (a full load drops their indexes in this transaction, merge.rs), then see the
-    // new rows.
     tx.batch_execute(
         "truncate rollup.raw_rental, rollup.raw_inventory, rollup.raw_film, \
-             rollup.int_weekly_events, rollup.int_weekly_store_events, rollup.mirror_blocks, \
-             rollup.weekly_rentals, rollup.weekly_film_demand, rollup.weekly_film_store_demand, \
-             rollup.film_store_weekly_features",
+             rollup.int_weekly_events, rollup.int_weekly_store_events, rollup.mirror_blocks",
     )
-    .context(
-        "emptying the mirror (rollup.raw_rental, raw_inventory, raw_film), the events and the \
-         weekly tables",
-    )?;
+    .context("emptying the mirror (rollup.raw_rental, raw_inventory, raw_film) and the events")?;
     // Building the indexes once after the COPY is much faster than maintaining them per row.
     let indexes = drop_indexes(tx, "rollup.raw_rental")?;
     let mut tally = RentalStream::new(Some(snapshot.film_of_copy()?));
