@@ -1595,6 +1595,19 @@ fn every_rollup_check_finds_its_damage_in_scope() {
             "{check} from two weeks after the damage"
         );
     }
+    // A row without a week (possible only with the key dropped) is outside every scope: the
+    // key check looks for it apart, and finds it whatever the scope.
+    let null_week = "alter table rollup.weekly_film_demand drop constraint weekly_film_demand_pkey; \
+                     alter table rollup.weekly_film_demand alter column week_beginning drop not null; \
+                     update rollup.weekly_film_demand set week_beginning = null \
+                     where week_beginning = '2022-02-14' and film_id = 1";
+    for from in [None, Some("2022-02-14"), Some("2022-08-29")] {
+        assert_eq!(
+            check_rows(&mut dst, "keys_weekly_film_demand", null_week, from),
+            1,
+            "keys_weekly_film_demand, a NULL week, from {from:?}"
+        );
+    }
     // The mirror's total is checked whatever the scope.
     let miscounted = "update rollup.mirror_blocks set rentals = rentals + 1 where block = 0";
     for from in [None, Some("2022-08-29")] {
